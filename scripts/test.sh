@@ -20,12 +20,15 @@ for nb in "${nbs[@]}"; do
 done
 if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then echo "FAILED nbdev_test exited $rc"; failed=$((failed+1)); fi
 # nbdev sync checks: a clean clone must be exported and clean already.
+# A snapshot is the hash of every tracked or untracked (not ignored) file's content.
+snapshot() { git ls-files -co --exclude-standard -z | xargs -0 sha256sum 2>/dev/null; }
 for step in nbdev_export nbdev_clean; do
-  before="$(git status --porcelain --untracked-files=all)"
+  before="$(snapshot)"
   $step >/dev/null 2>&1
-  after="$(git status --porcelain --untracked-files=all)"
+  after="$(snapshot)"
   if [ "$before" == "$after" ]; then passed=$((passed+1)); else
-    echo "FAILED $step changed files:"; diff <(echo "$before") <(echo "$after") | grep '^>' | head -20
+    echo "FAILED $step changed files (run nbdev_export && nbdev_clean, then commit):"
+    diff <(echo "$before") <(echo "$after") | grep '^>' | awk '{print "  " $3}' | head -20
     failed=$((failed+1)); fi
 done
 rm -f "$log"
