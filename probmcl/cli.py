@@ -17,11 +17,12 @@ def config_from_args(recipe_name:str='quickstart', # a key of `RECIPES`
                     ) -> TrainConfig:
     "The `TrainConfig` of `recipe_name` with every flag that was given (not None) applied."
     kw = {k: v for k, v in flags.items() if v is not None}
-    if isinstance(kw.get('backbone_kwargs'), str):
-        try: kw['backbone_kwargs'] = json.loads(kw['backbone_kwargs'])
-        except json.JSONDecodeError as e:
-            raise ValueError(f"--backbone-kwargs must be a JSON object such as '{{\"drop_path_rate\": 0.1}}': {e}") from None
-        if not isinstance(kw['backbone_kwargs'], dict): raise ValueError("--backbone-kwargs must be a JSON object ({...}).")
+    for k, eg in (('backbone_kwargs', '{"drop_path_rate": 0.1}'), ('q2l', '{"dec_layers": 2}')):
+        if not isinstance(kw.get(k), str): continue
+        flag = '--' + k.replace('_', '-')
+        try: kw[k] = json.loads(kw[k])
+        except json.JSONDecodeError as e: raise ValueError(f"{flag} must be a JSON object such as '{eg}': {e}") from None
+        if not isinstance(kw[k], dict): raise ValueError(f"{flag} must be a JSON object ({{...}}).")
     base = RECIPES.get(recipe_name, {})
     if 'backbone' in kw and kw['backbone'] != base.get('backbone') and 'backbone_kwargs' not in kw:
         kw['backbone_kwargs'] = {}                               # the recipe's kwargs belong to the recipe's backbone
@@ -32,7 +33,7 @@ def config_from_args(recipe_name:str='quickstart', # a key of `RECIPES`
 def probmcl_cli(
     recipe:str='quickstart', # named set-up: quickstart (ProbMCL on MultiDigits, minutes on a CPU), coco-tresnet-m, coco-tresnet-l, adp-tresnet-m
     out:str=None, # output folder (default: the recipe's, e.g. runs/probmcl-multidigits)
-    method:str=None, # probmcl, asl, bce, supcon, kmcl
+    method:str=None, # probmcl, asl, bce, supcon, kmcl, linear, q2l, probmcl_q2l
     dataset:str=None, # multidigits, multifashion, coco, csv, voc
     data_root:str=None, # coco/csv: training image folder; voc: VOC year folder; multifashion: idx folder
     val_root:str=None, # coco/csv: test image folder (default: --data-root)
@@ -78,6 +79,12 @@ def probmcl_cli(
     max_steps:int=None, # cap on steps per epoch (debugging)
     resume:bool=False, # continue the run in --out from its last checkpoint
     quiet:bool=False, # no progress bars, no table
+    labels:str=None, # training labels: full, or single-positive (one observed positive per image)
+    spl_loss:str=None, # with --labels single-positive: bce, iun, an, an_ls, wan, epr, role (default an)
+    spl_seed:int=None, # seed of the single-positive corruption (default 1200)
+    expected_positives:float=None, # k of EPR/ROLE (default: mean label count of the training set)
+    role_lr_mult:float=None, # ROLE label-estimator learning-rate multiplier (default 10)
+    q2l:str=None, # JSON object of Query2Label head options, e.g. '{"dec_layers": 2, "ffn": 8192}'
 ):
     "Train and evaluate a multi-label classifier (ProbMCL by default) and write OUT/metrics.json, metrics.csv, curves.png and checkpoints."
     flags = dict(locals()); name = flags.pop('recipe')

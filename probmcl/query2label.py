@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['sine_pos_encoding', 'GroupWiseLinear', 'Q2LEncoderLayer', 'Q2LDecoderLayer', 'to_nchw', 'make_backbone',
-           'BackboneFeatures', 'Query2Label', 'find_backbone', 'q2l_from_encoder', 'q2l_loss', 'count_params']
+           'BackboneFeatures', 'feature_map', 'Query2Label', 'find_backbone', 'q2l_from_encoder', 'q2l_loss',
+           'Q2LModel', 'Q2L', 'ProbMCLQ2L', 'count_params']
 
 # %% ../nbs/08_query2label.ipynb #2ce9669d
 import math, copy
@@ -182,17 +183,29 @@ class BackboneFeatures(nn.Module):
         self.patch = (ps, ps) if isinstance(ps, int) else (tuple(ps) if ps is not None else None)
 
     def forward(self, x:torch.Tensor)->torch.Tensor: # x [B, 3, H, W] -> [B, C, h, w]
-        f = self.model.forward_features(x) if hasattr(self.model, 'forward_features') else self.model(x)
-        if isinstance(f, (list, tuple)): f = f[-1]  # features_only models: last stage
-        grid = None
-        if f.ndim == 3 and self.patch is not None: grid = (x.shape[-2] // self.patch[0], x.shape[-1] // self.patch[1])
-        return to_nchw(f, self.num_features, self.fmt, self.n_prefix, grid)
+        return feature_map(self.model, x, self.num_features)
+
+def feature_map(model:nn.Module, # a timm model (uses `forward_features`) or any module returning a map / tokens
+                x:torch.Tensor, # images [B, 3, H, W]
+                n_channels:int|None=None, # C; None: `model.num_features`
+               )->torch.Tensor: # [B, C, h, w]
+    "The spatial feature map of `model` on `x` as NCHW, whatever layout the model returns (maps, NHWC, ViT tokens)."
+    f = model.forward_features(x) if hasattr(model, 'forward_features') else model(x)
+    if isinstance(f, (list, tuple)): f = f[-1]  # features_only models: last stage
+    fmt = getattr(model, 'output_fmt', None)
+    fmt = str(getattr(fmt, 'value', fmt)) if fmt is not None else None
+    ps = getattr(getattr(model, 'patch_embed', None), 'patch_size', None)
+    grid = None
+    if f.ndim == 3 and ps is not None:
+        ps = (ps, ps) if isinstance(ps, int) else tuple(ps)
+        grid = (x.shape[-2] // ps[0], x.shape[-1] // ps[1])
+    return to_nchw(f, n_channels or model.num_features, fmt, int(getattr(model, 'num_prefix_tokens', 0) or 0), grid)
 
 # %% ../nbs/08_query2label.ipynb #c96ce0e8
 class Query2Label(nn.Module):
     "Query2Label: backbone feature map -> transformer decoder with one learned query per class -> group-wise linear."
     def __init__(self,
-                 backbone:str|nn.Module, # timm model name or module giving a spatial map (see `BackboneFeatures`)
+                 backbone:str|nn.Module|None, # timm name or module giving a spatial map (see `BackboneFeatures`); None: head only
                  n_classes:int, # K, number of classes = number of label queries
                  hidden:int|None=None, # transformer width d; None: backbone width (no projection)
                  n_heads:int=4, # attention heads
@@ -209,8 +222,12 @@ class Query2Label(nn.Module):
                  **timm_kwargs, # extra `timm.create_model` arguments
                 ):
         super().__init__()
-        self.backbone = BackboneFeatures(make_backbone(backbone, pretrained, in_chans, **timm_kwargs), feat_dim)
-        cb = self.backbone.num_features
+        if backbone is None:                                   # head only: `forward_head(map)`, or `forward` on a map
+            if feat_dim is None: raise ValueError("Query2Label(backbone=None) is a head only: pass `feat_dim`, the map's channels.")
+            self.backbone, cb = None, feat_dim
+        else:
+            self.backbone = BackboneFeatures(make_backbone(backbone, pretrained, in_chans, **timm_kwargs), feat_dim)
+            cb = self.backbone.num_features
         d = hidden if hidden is not None else cb
         if proj is None: proj = d != cb
         if not proj and d != cb:
@@ -244,8 +261,8 @@ class Query2Label(nn.Module):
         logits = self.fc(hs)  # [B, K]
         return (logits, hs) if return_hidden else logits
 
-    def forward(self, x:torch.Tensor)->torch.Tensor: # images [B, 3, H, W] -> logits [B, K]
-        return self.forward_head(self.backbone(x))
+    def forward(self, x:torch.Tensor)->torch.Tensor: # images [B, 3, H, W] (head only: a map [B, Cb, H, W]) -> logits [B, K]
+        return self.forward_head(x if self.backbone is None else self.backbone(x))
 
     def head_parameters(self):
         "Parameters of everything but the backbone (the official `finetune_paras`)."
@@ -294,6 +311,42 @@ def q2l_loss(gamma_neg:float=2., # γ- (focusing on negatives)
     from probmcl.losses import AsymmetricLoss
     crit = AsymmetricLoss(gamma_neg=gamma_neg, gamma_pos=gamma_pos, clip=clip, eps=eps)
     return _ScaledLoss(crit) if official_scale else crit
+
+# %% ../nbs/08_query2label.ipynb #59001fdc
+from .trainer import register_method, Method, MultiLabelModel, ProbMCL, Stage, ClassifierNet, gather_cat
+
+_Q2L_LOSS_KEYS = ('gamma_neg', 'gamma_pos', 'clip', 'eps', 'official_scale')
+
+class Q2LModel(MultiLabelModel):
+    "`MultiLabelModel` with a Query2Label head: `embed(x)` is the backbone's spatial map [B, Cb, h, w]."
+    def embed(self, x:torch.Tensor)->torch.Tensor: # x [B, 3, H, W] -> [B, Cb, h, w]
+        return feature_map(self.encoder.model, x)
+
+def _q2l_model(method, cfg, n_classes):
+    enc = method.encoder(cfg)
+    head_kw = {k: v for k, v in cfg.q2l.items() if k not in _Q2L_LOSS_KEYS}
+    return Q2LModel(enc, Query2Label(None, n_classes, feat_dim=enc.num_features, **head_kw), None, 'map')
+
+def _q2l_asl(cfg):
+    crit = q2l_loss(**{k: v for k, v in cfg.q2l.items() if k in _Q2L_LOSS_KEYS})
+    return lambda logits, y: (crit(gather_cat(logits.float()), gather_cat(y)), {})
+
+@register_method('q2l')
+class Q2L(Method):
+    "Query2Label (Liu et al. 2021): backbone + transformer-decoder head with label queries, end to end with Q2L's ASL."
+    def build(self, cfg, n_classes): return _q2l_model(self, cfg, n_classes)
+    def asl(self, cfg): return _q2l_asl(cfg)
+    def stages(self, cfg, model): return [self.classifier_stage(cfg, model, 'end2end', cfg.epochs, frozen=False, lr=cfg.lr)]
+
+@register_method('probmcl_q2l')
+class ProbMCLQ2L(ProbMCL):
+    "Beyond the paper: ProbMCL's contrastive stage 1, then a Query2Label head (frozen encoder unless `finetune`)."
+    def build(self, cfg, n_classes):
+        from probmcl.mdn import MDN
+        m = _q2l_model(self, cfg, n_classes)
+        m.aux = MDN(m.encoder.num_features, n_classes, hidden=tuple(cfg.mdn_hidden), init=cfg.mdn_init)
+        return m
+    def asl(self, cfg): return _q2l_asl(cfg)
 
 # %% ../nbs/08_query2label.ipynb #d2feffa2
 def count_params(m:nn.Module, # any module

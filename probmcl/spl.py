@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['EXPECTED_POSITIVES', 'SPL_LOSSES', 'bce_full_loss', 'iun_loss', 'an_loss', 'an_ls_loss', 'wan_loss',
            'expected_positives', 'expected_positive_reg', 'epr_loss', 'LabelEstimator', 'role_loss', 'SPLLoss',
-           'spl_loss', 'spl_param_groups', 'WithIndex', 'single_positive_overlap', 'fit_linear_spl']
+           'spl_loss', 'spl_param_groups', 'WithIndex', 'single_positive_overlap', 'fit_linear_spl',
+           'SinglePositiveTargets', 'unpack_targets', 'single_positive_setup']
 
 # %% ../nbs/09_spl.ipynb #b13780b2
 import math
@@ -295,3 +296,54 @@ def fit_linear_spl(feats:torch.Tensor, # [N, D] fixed training features
             if m > best: best, best_state = m, {k: v.clone() for k, v in lin.state_dict().items()}
     if best_state is not None: lin.load_state_dict(best_state)
     return lin, crit, hist
+
+# %% ../nbs/09_spl.ipynb #71ad8472
+def _labels_of(ds)->torch.Tensor:
+    "The [N, C] labels of a dataset of this package, or of a `Subset` of one."
+    if isinstance(ds, torch.utils.data.Subset): return torch.as_tensor(_labels_of(ds.dataset))[torch.as_tensor(ds.indices)]
+    if not hasattr(ds, 'labels'): raise ValueError(f"{type(ds).__name__} has no `.labels` ([N, C]); single positive labels need it.")
+    return torch.as_tensor(ds.labels)
+
+class SinglePositiveTargets(torch.utils.data.Dataset):
+    "Training set with single positive labels: `ds[i] = (image, [observed_i, full_i, i])`, one float vector [2C+1]."
+    def __init__(self,
+                 ds:torch.utils.data.Dataset, # a dataset returning (image, full target [C])
+                 observed:torch.Tensor, # [N, C] single-positive matrix (row i for ds[i]), e.g. `probmcl.data.single_positive`
+                ):
+        if len(observed) != len(ds): raise ValueError(f"SinglePositiveTargets: {len(observed)} observed rows for {len(ds)} images.")
+        self.ds, self.observed, self.labels = ds, observed.float(), observed.float()   # `.labels`: what training sees
+        self.full = _labels_of(ds).float()
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i):
+        img, y = self.ds[i]
+        return img, torch.cat([self.observed[i], torch.as_tensor(y, dtype=torch.float32), torch.tensor([float(i)])])
+
+def unpack_targets(y:torch.Tensor, # [B, 2C+1] targets from `SinglePositiveTargets`
+                  )->tuple: # (observed [B, C], full [B, C], index [B] long)
+    "Split packed single-positive targets."
+    C = (y.shape[1] - 1) // 2
+    return y[:, :C], y[:, C:2 * C], y[:, 2 * C].round().long()
+
+def single_positive_setup(cfg, # a `probmcl.trainer.TrainConfig` with labels='single-positive'
+                          train_ds:torch.utils.data.Dataset, # the fully labelled training set
+                          stages:list, # the method's `Stage`s
+                          n_classes:int, # C
+                         )->tuple: # (training set with packed targets, stages with single-positive losses)
+    "Corrupt the training labels to single positives (seeded) and give every stage the matching loss."
+    from probmcl.data import single_positive
+    from probmcl.trainer import gather_cat
+    full = _labels_of(train_ds).float()
+    observed = single_positive(full, seed=cfg.spl_seed)                        # [N, C]
+    k = cfg.expected_positives if cfg.expected_positives is not None else expected_positives(full)
+    ds = SinglePositiveTargets(train_ds, observed)
+    for st in stages:
+        if st.name == 'contrastive':
+            st.loss = (lambda inner: lambda out, y: inner(out, y[:, :n_classes]))(st.loss)
+            continue
+        crit = spl_loss(cfg.spl_loss, n_classes, k, observed=observed, seed=cfg.seed)
+        def loss(logits, y, crit=crit):
+            obs, lab, idx = unpack_targets(gather_cat(y))                        # the global batch
+            return crit(gather_cat(logits.float()), obs, idx=idx, labels=lab), {}
+        st.loss = loss
+        if crit.estimator is not None: st.extra_params = [(crit.estimator, cfg.role_lr_mult)]
+    return ds, stages

@@ -354,7 +354,8 @@ def train_cached(cfg, # a `probmcl.trainer.TrainConfig`
 def load_run(out, # a run's output folder (holds metrics.json and model.safetensors)
             )->tuple:
     "`(model, cfg, result)` of a finished run; the model is in eval mode on the CPU."
-    from probmcl.trainer import TrainConfig, METHODS, load_weights
+    from probmcl.trainer import TrainConfig, METHODS, load_weights, load_plugins
+    load_plugins()                                             # methods of probmcl.query2label / probmcl.spl
     out = Path(out)
     if not (out / 'metrics.json').exists() or not (out / 'model.safetensors').exists():
         raise FileNotFoundError(f"{out} has no metrics.json/model.safetensors: train first (probmcl_train --out {out})")

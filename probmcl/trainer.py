@@ -23,10 +23,10 @@ from .metrics import MetricAccumulator, METRIC_KEYS
 # %% auto #0
 __all__ = ['RECIPES', 'DATASETS', 'METHODS', 'PLUGINS', 'CKPT_FILES', 'TrainConfig', 'recipe', 'TransformDataset',
            'MultiLabelModel', 'ContrastiveNet', 'ClassifierNet', 'KMCLNet', 'KMCLLogits', 'linear_head', 'mlp',
-           'gather_cat', 'Stage', 'register_method', 'load_plugins', 'Method', 'ProbMCL', 'SupCon', 'ASL', 'BCE',
-           'KMCL', 'validate_config', 'seed_everything', 'seed_worker', 'rng_state', 'set_rng_state', 'atomic_write',
-           'save_weights', 'load_weights', 'save_checkpoint', 'load_checkpoint', 'plot_curves', 'metrics_table',
-           'evaluate', 'train', 'loss_and_grads']
+           'gather_cat', 'Stage', 'register_method', 'load_plugins', 'Method', 'ProbMCL', 'SupCon', 'ASL', 'Linear',
+           'BCE', 'KMCL', 'validate_config', 'seed_everything', 'seed_worker', 'rng_state', 'set_rng_state',
+           'atomic_write', 'save_weights', 'load_weights', 'save_checkpoint', 'load_checkpoint', 'plot_curves',
+           'metrics_table', 'evaluate', 'train', 'loss_and_grads']
 
 # %% ../nbs/06_trainer.ipynb #617c9027
 @dataclass
@@ -93,6 +93,13 @@ class TrainConfig:
     threshold:float=0.5 # probability threshold of CP/CR/CF1/OP/OR/OF1
     eval_every:int=1 # validate every this many epochs (and after the last)
     max_steps:int|None=None # cap on the steps per epoch (debugging / tests)
+    # --- single positive labels (probmcl.spl) and Query2Label (probmcl.query2label)
+    labels:str='full' # training labels: 'full', or 'single-positive' (one observed positive per image; test stays full)
+    spl_loss:str='an' # single-positive classifier loss: bce (full labels, upper bound), iun, an, an_ls, wan, epr, role
+    spl_seed:int=1200 # seed of the single-positive corruption (Cole et al.'s protocol)
+    expected_positives:float|None=None # k of EPR/ROLE (None: the training set's mean label count, e.g. COCO 2.9)
+    role_lr_mult:float=10. # ROLE: learning-rate multiplier of the label estimator
+    q2l:dict=field(default_factory=dict) # Query2Label head options (hidden, n_heads, dec_layers, enc_layers, ffn, dropout)
 
     def replace(self, **kw) -> 'TrainConfig':
         "A copy with some fields changed (unknown names raise)."
@@ -277,6 +284,7 @@ class Stage:
     loss:Callable # (output, y) -> (scalar loss on the global batch, dict of float parts)
     views:int=1 # 2: two RandAugment views per image, labels repeated
     classifies:bool=True # the model can score images after this stage's epochs (validation metrics)
+    extra_params:list=field(default_factory=list) # [(module, lr multiplier)] trained too, outside `net` (ROLE's label estimator)
 
 METHODS = {}
 
@@ -360,6 +368,12 @@ class ASL(Method):
     def stages(self, cfg, model):
         return [self.classifier_stage(cfg, model, 'end2end', cfg.epochs, frozen=False, lr=cfg.lr)]
 
+@register_method('linear')
+class Linear(Method):
+    "Linear protocol: only the linear head is trained (ASL, or the SPL loss), on the frozen encoder, e.g. `--pretrained` weights."
+    def stages(self, cfg, model):
+        return [self.classifier_stage(cfg, model, 'classifier', cfg.epochs, frozen=True, lr=cfg.lr)]
+
 @register_method('bce')
 class BCE(Method):
     "End-to-end classifier trained with binary cross-entropy (mean over the global batch and classes)."
@@ -438,6 +452,18 @@ def validate_config(cfg:TrainConfig, # the configuration to check
     for name in ('head_input', 'mdn_input'):
         if getattr(cfg, name) not in ('h', 'z'):
             raise ValueError(f"`{name}` (--{name.replace('_', '-')}) must be 'h' (pooled features) or 'z' (normalised), got {getattr(cfg, name)!r}.")
+    if cfg.labels not in ('full', 'single-positive'):
+        raise ValueError(f"`labels` (--labels) must be 'full' or 'single-positive', got {cfg.labels!r}.")
+    if cfg.labels == 'single-positive':
+        from probmcl.spl import SPL_LOSSES
+        if cfg.spl_loss not in SPL_LOSSES:
+            raise ValueError(f"`spl_loss` (--spl-loss) = {cfg.spl_loss!r}; choose one of {SPL_LOSSES}.{_suggest(cfg.spl_loss, SPL_LOSSES)}")
+        if cfg.method == 'kmcl':
+            raise ValueError("--labels single-positive does not apply to --method kmcl (its loss needs full labels); use probmcl, "
+                             "supcon, asl, bce, linear or q2l.")
+        if cfg.expected_positives is not None: num('expected_positives', lambda v: v > 0, "must be > 0 (e.g. COCO 2.9), or unset")
+        num('role_lr_mult', lambda v: v > 0, "must be > 0 (paper 10)")
+    if not isinstance(cfg.q2l, dict): raise ValueError(f"`q2l` (--q2l) must be a dict / JSON object, got {cfg.q2l!r}.")
     if cfg.mdn_init not in ('paper', 'torch'):
         raise ValueError(f"`mdn_init` (--mdn-init) must be 'paper' or 'torch', got {cfg.mdn_init!r}.")
     if cfg.amp not in ('no', 'bf16', 'fp16'):
@@ -634,6 +660,9 @@ def _train(cfg, acc, t_start):
     method = METHODS[cfg.method]()
     model = method.build(cfg, len(classes))
     stages = method.stages(cfg, model)
+    if cfg.labels == 'single-positive':                          # observed labels in, SPL losses in the classifier stages
+        from probmcl.spl import single_positive_setup
+        train_raw, stages = single_positive_setup(cfg, train_raw, stages, len(classes))
     dcfg = timm.data.resolve_model_data_config(model.encoder.model)
     mean, std = dcfg['mean'], dcfg['std']
     train_tf = train_transforms(cfg.img_size, mean, std, randaugment=cfg.randaugment, num_ops=cfg.ra_ops, magnitude=cfg.ra_magnitude)
@@ -686,8 +715,11 @@ def _train(cfg, acc, t_start):
         n_steps = (len(ds) // P) // per
         if cfg.max_steps: n_steps = min(n_steps, cfg.max_steps)
         opt_cls = torch.optim.AdamW if cfg.weight_decay > 0 else torch.optim.Adam
-        opt = opt_cls(params, lr=st.lr, weight_decay=cfg.weight_decay)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=st.lr, total_steps=st.epochs * n_steps, pct_start=cfg.pct_start)
+        extra = [(m.to(dev).requires_grad_(True), mult) for m, mult in st.extra_params]
+        groups = [dict(params=params, lr=st.lr)] + [dict(params=list(m.parameters()), lr=st.lr * k) for m, k in extra]
+        opt = opt_cls(groups, lr=st.lr, weight_decay=cfg.weight_decay)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g['lr'] for g in groups], total_steps=st.epochs * n_steps,
+                                                    pct_start=cfg.pct_start)
         net, opt = acc.prepare(net, opt)
         raw_net = acc.unwrap_model(net)
         ema = None
@@ -699,6 +731,7 @@ def _train(cfg, acc, t_start):
             opt.load_state_dict(resume_state['optimizer']); sched.load_state_dict(resume_state['scheduler'])
             if acc.scaler is not None and resume_state.get('scaler'): acc.scaler.load_state_dict(resume_state['scaler'])
             if ema is not None: load_weights(ckpt_dir / 'ema.safetensors', ema.module)
+            for (m, _), sd in zip(extra, resume_state.get('extra', [])): m.load_state_dict(sd)
             step = resume_state['step']
         eval_model = lambda: ema.module.model if (ema is not None and hasattr(ema.module, 'model')) else model
         log(f"[{st.name}] {cfg.method} on {cfg.dataset}: {st.epochs} epochs x {n_steps} steps, global batch {cfg.batch_size}"
@@ -754,12 +787,13 @@ def _train(cfg, acc, t_start):
             if main:
                 state = dict(stage=si, epoch=epoch + 1, step=step, optimizer=opt.state_dict(), scheduler=sched.state_dict(),
                              scaler=acc.scaler.state_dict() if acc.scaler is not None else None, rng=rngs, history=history,
-                             skipped=skipped_total, config=cfg.to_dict())
+                             skipped=skipped_total, config=cfg.to_dict(),
+                             extra=[{k: v.detach().cpu() for k, v in m.state_dict().items()} for m, _ in extra])
                 save_checkpoint(ckpt_dir, model, state, ema.module if (ema is not None and not last) else None)
                 _write_csv(out / 'metrics.csv', history)
             acc.wait_for_everyone()
         timings[f'{st.name}_s'] = round(time.perf_counter() - t_stage, 3)
-        acc.free_memory(); del opt, sched, net, ema
+        acc.free_memory(); del opt, sched, net, ema, extra
         start_epoch = 0
 
     # --- final test evaluation
