@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['sine_pos_encoding', 'GroupWiseLinear', 'Q2LEncoderLayer', 'Q2LDecoderLayer', 'to_nchw', 'make_backbone',
            'BackboneFeatures', 'feature_map', 'Query2Label', 'find_backbone', 'q2l_from_encoder', 'q2l_loss',
-           'Q2LModel', 'Q2L', 'ProbMCLQ2L', 'count_params']
+           'Q2LModel', 'Q2L', 'ProbMCLQ2L']
 
 # %% ../nbs/08_query2label.ipynb #2ce9669d
 import math, copy
@@ -347,10 +347,3 @@ class ProbMCLQ2L(ProbMCL):
         m.aux = MDN(m.encoder.num_features, n_classes, hidden=tuple(cfg.mdn_hidden), init=cfg.mdn_init)
         return m
     def asl(self, cfg): return _q2l_asl(cfg)
-
-# %% ../nbs/08_query2label.ipynb #d2feffa2
-def count_params(m:nn.Module, # any module
-                 trainable_only:bool=False, # count only parameters with requires_grad
-                )->int:
-    "Number of parameters of `m`."
-    return sum(p.numel() for p in m.parameters() if p.requires_grad or not trainable_only)

@@ -322,6 +322,10 @@ class Method:
         def loss(logits, y):
             return crit(gather_cat(logits.float()), gather_cat(y)), {}
         return loss
+    def contrastive_stage(self, cfg, model, loss):
+        "Stage 1 of the two-stage methods: encoder + `model.aux` on two views of each image."
+        return Stage('contrastive', cfg.epochs, cfg.lr, ContrastiveNet(model.encoder, model.aux, cfg.mdn_input),
+                     [model.encoder, model.aux], loss, views=2, classifies=False)
     def classifier_stage(self, cfg, model, name='classifier', epochs=None, frozen=True, lr=None):
         trainable = [model.head] if frozen else [model.encoder, model.head]
         return Stage(name, cfg.cls_epochs if epochs is None else epochs, lr or cfg.cls_lr or cfg.lr,
@@ -341,9 +345,7 @@ class ProbMCL(Method):
             g = GMM(*(gather_cat(t) for t in g))                 # global batch [2B, C]
             l = crit(gather_cat(z), g, gather_cat(y))
             return l, {k: float(v) for k, v in crit.last.items()}
-        return [Stage('contrastive', cfg.epochs, cfg.lr, ContrastiveNet(model.encoder, model.aux, cfg.mdn_input),
-                      [model.encoder, model.aux], loss, views=2, classifies=False),
-                self.classifier_stage(cfg, model, frozen=not cfg.finetune)]
+        return [self.contrastive_stage(cfg, model, loss), self.classifier_stage(cfg, model, frozen=not cfg.finetune)]
 
 @register_method('supcon')
 class SupCon(Method):
@@ -358,9 +360,7 @@ class SupCon(Method):
         def loss(out, y):
             _, p = out                                           # projections [2b, d]
             return crit(gather_cat(p.float()), gather_cat(y)), {}
-        return [Stage('contrastive', cfg.epochs, cfg.lr, ContrastiveNet(model.encoder, model.aux, cfg.mdn_input),
-                      [model.encoder, model.aux], loss, views=2, classifies=False),
-                self.classifier_stage(cfg, model, frozen=not cfg.finetune)]
+        return [self.contrastive_stage(cfg, model, loss), self.classifier_stage(cfg, model, frozen=not cfg.finetune)]
 
 @register_method('asl')
 class ASL(Method):

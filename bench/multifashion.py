@@ -1,0 +1,94 @@
+"""MultiFashion experiments at an equal, CPU-sized budget; each writes a small CSV under data/ and prints a table.
+
+    python bench/multifashion.py methods   # ProbMCL, SupCon, ASL, BCE, KMCL            -> data/multifashion_methods.csv
+    python bench/multifashion.py spl       # single positive labels: BCE (full), AN, AN-LS, WAN, EPR, ROLE,
+                                           #   and ProbMCL pre-training on the observed positives + ROLE -> data/multifashion_spl.csv
+    python bench/multifashion.py q2l       # Query2Label vs the linear head (both ASL, end to end) -> data/multifashion_q2l.csv
+    python bench/multifashion.py sweep     # ProbMCL ablation: tau, alpha, lambda, overlap -> data/ablation_multifashion.csv
+    python bench/multifashion.py all       # all four, in that order
+
+Budget (one seed): the `quickstart` recipe (narrow resnet10t, RandAugment, Adam + OneCycle) on MultiFashion at
+56 px, 5,000 training canvases (the first 5,000 of the default 10,000) and the full 2,000-canvas test split; every
+method sees 12 epochs: two-stage methods 6 contrastive + 6 classifier epochs, one-stage methods 12 epochs. The sweep
+uses 2,000 canvases and 4 + 4 epochs. Runs are cached in runs/multifashion/ (`probmcl.topology.train_cached`): a
+second call prints the tables without training. Wall times are from a shared 2-core CPU.
+"""
+import argparse, hashlib, json, sys, time
+from pathlib import Path
+import pandas as pd
+from probmcl.trainer import recipe, load_plugins
+from probmcl.topology import train_cached
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS, DATA = ROOT / 'runs' / 'multifashion', ROOT / 'data'
+KEYS = ('mAP', 'CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')
+BASE = dict(dataset='multifashion', img_size=56, n_train=5000, n_test=2000, seed=0, quiet=True)
+TWO_STAGE = dict(epochs=6, cls_epochs=6)
+ONE_STAGE = dict(epochs=12)
+
+
+def run(name, **kw):
+    "Train (or reuse) one configuration; a row of metrics in % and the wall time."
+    cfg = recipe('quickstart', **{**BASE, **kw})
+    key = hashlib.sha1(json.dumps(cfg.replace(out='').to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:10]
+    cfg = cfg.replace(out=str(RUNS / f'{name}-{key}'))
+    t0 = time.time()
+    r = train_cached(cfg)
+    print(f'  {name}: mAP {100 * r["mAP"]:.2f}  ({r["timings"]["total_s"]:.0f} s; this call {time.time() - t0:.0f} s)', flush=True)
+    return dict(run=name, **{k: round(100 * r[k], 2) for k in KEYS}, wall_s=round(r['timings']['total_s']), out=cfg.out)
+
+
+def table(rows, csv, cols=('run',) + KEYS + ('wall_s',)):
+    df = pd.DataFrame(rows)[list(cols)]
+    DATA.mkdir(exist_ok=True); df.to_csv(DATA / csv, index=False)
+    md = ['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)]
+    md += ['| ' + ' | '.join(map(str, r)) + ' |' for r in df.itertuples(index=False)]
+    print(f'\n{csv}\n' + '\n'.join(md) + '\n', flush=True)
+    return df
+
+
+def methods():
+    rows = [run('probmcl', method='probmcl', **TWO_STAGE),
+            run('probmcl (frozen stage 2)', method='probmcl', finetune=False, **TWO_STAGE),
+            run('supcon', method='supcon', **TWO_STAGE),
+            run('asl', method='asl', **ONE_STAGE),
+            run('bce', method='bce', **ONE_STAGE),
+            run('kmcl', method='kmcl', **ONE_STAGE)]
+    return table(rows, 'multifashion_methods.csv')
+
+
+SPL = dict(labels='single-positive')
+
+def spl():
+    rows = [run(f'single positive, {loss}' if loss != 'bce' else 'full labels, bce (upper bound)',
+                method='asl', spl_loss=loss, **SPL, **ONE_STAGE)
+            for loss in ('bce', 'an', 'an_ls', 'wan', 'epr', 'role')]
+    rows.append(run('single positive, probmcl (observed positives) + role', method='probmcl', spl_loss='role', **SPL, **TWO_STAGE))
+    return table(rows, 'multifashion_spl.csv')
+
+
+def q2l():
+    load_plugins()
+    rows = [run('asl', method='asl', **ONE_STAGE),                                  # linear head (cached from `methods`)
+            run('q2l', method='q2l', **ONE_STAGE),
+            run('probmcl_q2l', method='probmcl_q2l', **TWO_STAGE)]
+    return table(rows, 'multifashion_q2l.csv')
+
+
+SWEEP = dict(n_train=2000, epochs=4, cls_epochs=4)
+GRID = dict(tau=(0.1, 0.2, 0.5), alpha=(0.3, 0.6, 0.9), lam=(0.3, 1.0, 3.0), overlap=('jaccard', 'cosine'))
+
+def sweep():
+    rows = []
+    for p, values in GRID.items():
+        for v in values:
+            r = run(f'{p}={v}', method='probmcl', **SWEEP, **{p: v})
+            rows.append(dict(param=p, value=v, **{k: r[k] for k in KEYS}, wall_s=r['wall_s']))
+    return table(rows, 'ablation_multifashion.csv', ('param', 'value') + KEYS + ('wall_s',))
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('what', choices=('methods', 'spl', 'q2l', 'sweep', 'all'))
+    a = ap.parse_args()
+    for f in ((methods, spl, q2l, sweep) if a.what == 'all' else (globals()[a.what],)): f()
