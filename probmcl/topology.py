@@ -268,7 +268,8 @@ def predict(model:nn.Module, # classifier: images -> logits [B, C] (e.g. the tra
     use_mdn = uncertainty and mdn is not None
     if use_mdn and enc is None:
         raise ValueError("predict: the MDN needs the encoder's features; the model has no `.encoder`, pass encoder=...")
-    shared = use_mdn and hasattr(model, 'head') and getattr(model, 'encoder', None) is enc    # one encoder pass
+    shared = (use_mdn and hasattr(model, 'head') and getattr(model, 'encoder', None) is enc
+              and getattr(model, 'head_input', 'z') in ('h', 'z'))   # one encoder pass (not for a head on the spatial map)
     mods = [model] + ([mdn, enc] if use_mdn else [])
     modes = [m.training for m in mods]
     for m in mods: m.eval()
