@@ -5,7 +5,9 @@
                                            #   and ProbMCL pre-training on the observed positives + ROLE -> data/multifashion_spl.csv
     python bench/multifashion.py q2l       # Query2Label vs the linear head (both ASL, end to end) -> data/multifashion_q2l.csv
     python bench/multifashion.py sweep     # ProbMCL ablation: tau, alpha, lambda, overlap -> data/ablation_multifashion.csv
-    python bench/multifashion.py all       # all four, in that order
+    python bench/multifashion.py scales    # MultiDigits: the paper's loss scales vs the named options (07_cli)
+                                           #                                    -> data/scale_ablation_multidigits.csv
+    python bench/multifashion.py all       # methods, spl, q2l, sweep
 
 Budget (one seed): the `quickstart` recipe (narrow resnet10t, RandAugment, Adam + OneCycle) on MultiFashion at
 56 px, 5,000 training canvases (the first 5,000 of the default 10,000) and the full 2,000-canvas test split; every
@@ -27,9 +29,9 @@ TWO_STAGE = dict(epochs=6, cls_epochs=6)
 ONE_STAGE = dict(epochs=12)
 
 
-def run(name, **kw):
+def run(name, base=BASE, **kw):
     "Train (or reuse) one configuration; a row of metrics in % and the wall time."
-    cfg = recipe('quickstart', **{**BASE, **kw})
+    cfg = recipe('quickstart', **{**base, **kw})
     key = hashlib.sha1(json.dumps(cfg.replace(out='').to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:10]
     cfg = cfg.replace(out=str(RUNS / f'{name}-{key}'))
     t0 = time.time()
@@ -87,8 +89,27 @@ def sweep():
     return table(rows, 'ablation_multifashion.csv', ('param', 'value') + KEYS + ('wall_s',))
 
 
+PAPER_SCALES = dict(nll_norm='none', sim_dim=None, lam=0.3, mdn_init='paper')
+FROZEN = dict(finetune=False, cls_epochs=4, cls_lr=5e-3)
+
+def scales():
+    "The quick-start's departures from the paper's loss scales, one at a time (MultiDigits 2,000 / 500, 6 epochs stage 1)."
+    md = dict(dataset='multidigits', seed=0, quiet=True)
+    rows = [run('paper scales, linear head, frozen', md, **PAPER_SCALES, head_norm=False, **FROZEN),
+            run('nll_norm=per_dim, linear head, frozen', md, **{**PAPER_SCALES, 'nll_norm': 'per_dim'}, head_norm=False, **FROZEN),
+            run('per_dim, lam 1, BN + linear, frozen', md, **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0}, **FROZEN),
+            run('per_dim, lam 1, sim_dim 16, BN + linear, frozen', md,
+                **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0, 'sim_dim': 16.0}, **FROZEN),
+            run('per_dim, lam 1, MDN init torch, BN + linear, frozen', md, **FROZEN),
+            run('supcon, BN + linear, frozen', md, method='supcon', **FROZEN),
+            run('paper scales, BN + linear, fine-tuned', md, **PAPER_SCALES),
+            run('quickstart (per_dim, lam 1, init torch, fine-tuned)', md),
+            run('asl end to end, 6 epochs', md, method='asl')]
+    return table(rows, 'scale_ablation_multidigits.csv')
+
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=('methods', 'spl', 'q2l', 'sweep', 'all'))
+    ap.add_argument('what', choices=('methods', 'spl', 'q2l', 'sweep', 'scales', 'all'))
     a = ap.parse_args()
     for f in ((methods, spl, q2l, sweep) if a.what == 'all' else (globals()[a.what],)): f()
