@@ -5,6 +5,8 @@
                                            #   and ProbMCL pre-training on the observed positives + ROLE -> data/multifashion_spl.csv
     python bench/multifashion.py q2l       # Query2Label vs the linear head (both ASL, end to end) -> data/multifashion_q2l.csv
     python bench/multifashion.py sweep     # ProbMCL ablation: tau, alpha, lambda, overlap -> data/ablation_multifashion.csv
+    python bench/multifashion.py spl-linear  # single positives, linear protocol on fixed ImageNet EfficientNet-Lite0 features
+                                           #                                    -> data/multifashion_spl_linear.csv
     python bench/multifashion.py scales    # MultiDigits: the paper's loss scales vs the named options (07_cli)
                                            #                                    -> data/scale_ablation_multidigits.csv
     python bench/multifashion.py all       # methods, spl, q2l, sweep
@@ -69,6 +71,54 @@ def spl():
     return table(rows, 'multifashion_spl.csv')
 
 
+def spl_linear():
+    """Cole et al.'s linear protocol: a linear classifier on fixed ImageNet features (EfficientNet-Lite0 at 64 px,
+    computed once), 25 epochs, batch 16, lr 1e-3, the epoch chosen on a clean validation split (20 % of training)."""
+    import numpy as np, torch, timm
+    from probmcl.data import MultiFashion, test_transforms, single_positive
+    from probmcl.mdn import Encoder, efficientnet_lite0_weights, convert_checkpoint_by_order
+    from probmcl.spl import fit_linear_spl, expected_positives
+    from probmcl.metrics import multilabel_metrics
+    w = RUNS / 'weights' / 'tf_efficientnet_lite0.safetensors'
+    if not w.exists():
+        w.parent.mkdir(parents=True, exist_ok=True)
+        convert_checkpoint_by_order(efficientnet_lite0_weights(), 'tf_efficientnet_lite0', w)
+    cache = RUNS / 'lite0_features_64px.pt'
+    if not cache.exists():
+        enc = Encoder('tf_efficientnet_lite0', pretrained=w).eval()
+        dc = timm.data.resolve_model_data_config(enc.model)
+        tf = test_transforms(64, dc['mean'], dc['std'])
+        def feats(ds):
+            out = []
+            with torch.no_grad():
+                for s0 in range(0, len(ds), 256):
+                    out.append(enc.features(torch.stack([tf(ds.image(i)) for i in range(s0, min(len(ds), s0 + 256))])))
+            return torch.cat(out)                                                      # [N, 1280]
+        tr, te = MultiFashion('train', n=BASE['n_train']), MultiFashion('test', n=BASE['n_test'])
+        t0 = time.time()
+        torch.save(dict(Ftr=feats(tr), Ytr=torch.as_tensor(tr.labels).float(), Fte=feats(te),
+                        Yte=torch.as_tensor(te.labels).float(), seconds=time.time() - t0), cache)
+    d = torch.load(cache)
+    print(f"  features: {tuple(d['Ftr'].shape)} train, {tuple(d['Fte'].shape)} test ({d['seconds']:.0f} s to compute)")
+    perm = torch.from_numpy(np.random.default_rng(0).permutation(len(d['Ytr'])))
+    nv = len(perm) // 5
+    val, trn = perm[:nv], perm[nv:]
+    Ftr, Ytr = d['Ftr'][trn], d['Ytr'][trn]
+    obs = single_positive(Ytr, seed=1200)
+    k = expected_positives(Ytr)
+    rows = []
+    for loss in ('bce', 'an', 'an_ls', 'wan', 'epr', 'role'):
+        t0 = time.time()
+        lin, _, hist = fit_linear_spl(Ftr, obs, loss, labels=Ytr, val=(d['Ftr'][val], d['Ytr'][val]), expected_positives=k,
+                                      epochs=25, lr=1e-3, batch_size=16, seed=0)
+        with torch.no_grad(): m = multilabel_metrics(torch.sigmoid(lin(d['Fte'])), d['Yte'])
+        name = 'full labels, bce (upper bound)' if loss == 'bce' else f'single positive, {loss}'
+        rows.append(dict(run=name, **{key: round(100 * m[key], 2) for key in KEYS}, wall_s=round(time.time() - t0),
+                         best_epoch=int(np.argmax(hist)) + 1))
+        print(f"  {name}: mAP {rows[-1]['mAP']:.2f} (best epoch {rows[-1]['best_epoch']}, {rows[-1]['wall_s']} s)", flush=True)
+    return table(rows, 'multifashion_spl_linear.csv', ('run',) + KEYS + ('best_epoch', 'wall_s'))
+
+
 def q2l():
     load_plugins()
     rows = [run('asl', method='asl', **ONE_STAGE),                                  # linear head (cached from `methods`)
@@ -110,6 +160,6 @@ def scales():
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=('methods', 'spl', 'q2l', 'sweep', 'scales', 'all'))
+    ap.add_argument('what', choices=('methods', 'spl', 'spl-linear', 'q2l', 'sweep', 'scales', 'all'))
     a = ap.parse_args()
-    for f in ((methods, spl, q2l, sweep) if a.what == 'all' else (globals()[a.what],)): f()
+    for f in ((methods, spl, q2l, sweep) if a.what == 'all' else (globals()[a.what.replace('-', '_')],)): f()
