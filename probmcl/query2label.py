@@ -175,12 +175,9 @@ class BackboneFeatures(nn.Module):
         self.num_features = feat_dim if feat_dim is not None else getattr(model, 'num_features', None)
         if self.num_features is None:
             raise ValueError(f"BackboneFeatures: {type(model).__name__} has no `num_features`; pass `feat_dim=`.")
-        self.fmt = getattr(model, 'output_fmt', None)
-        self.fmt = str(getattr(self.fmt, 'value', self.fmt)) if self.fmt is not None else None
-        self.n_prefix = int(getattr(model, 'num_prefix_tokens', 0) or 0)
-        pe = getattr(model, 'patch_embed', None)
-        ps = getattr(pe, 'patch_size', None)
-        self.patch = (ps, ps) if isinstance(ps, int) else (tuple(ps) if ps is not None else None)
+
+    @property
+    def n_prefix(self)->int: return _n_prefix(self.model) # class/register tokens before the patch tokens
 
     def forward(self, x:torch.Tensor)->torch.Tensor: # x [B, 3, H, W] -> [B, C, h, w]
         return feature_map(self.model, x, self.num_features)
@@ -199,7 +196,9 @@ def feature_map(model:nn.Module, # a timm model (uses `forward_features`) or any
     if f.ndim == 3 and ps is not None:
         ps = (ps, ps) if isinstance(ps, int) else tuple(ps)
         grid = (x.shape[-2] // ps[0], x.shape[-1] // ps[1])
-    return to_nchw(f, n_channels or model.num_features, fmt, int(getattr(model, 'num_prefix_tokens', 0) or 0), grid)
+    return to_nchw(f, n_channels or model.num_features, fmt, _n_prefix(model), grid)
+
+def _n_prefix(model): return int(getattr(model, 'num_prefix_tokens', 0) or 0)
 
 # %% ../nbs/08_query2label.ipynb #c96ce0e8
 class Query2Label(nn.Module):
@@ -342,8 +341,5 @@ class Q2L(Method):
 class ProbMCLQ2L(ProbMCL):
     "Beyond the paper: ProbMCL's contrastive stage 1, then a Query2Label head (frozen encoder unless `finetune`)."
     def build(self, cfg, n_classes):
-        from probmcl.mdn import MDN
-        m = _q2l_model(self, cfg, n_classes)
-        m.aux = MDN(m.encoder.num_features, n_classes, hidden=tuple(cfg.mdn_hidden), init=cfg.mdn_init)
-        return m
+        return self.add_mdn(cfg, _q2l_model(self, cfg, n_classes), n_classes)
     def asl(self, cfg): return _q2l_asl(cfg)

@@ -336,9 +336,11 @@ def single_positive_setup(cfg, # a `probmcl.trainer.TrainConfig` with labels='si
     observed = single_positive(full, seed=cfg.spl_seed)                        # [N, C]
     k = cfg.expected_positives if cfg.expected_positives is not None else expected_positives(full)
     ds = SinglePositiveTargets(train_ds, observed)
+    def observed_only(inner):                                                # contrastive losses see the observed rows
+        return lambda out, y: inner(out, y[:, :n_classes])
     for st in stages:
         if st.name == 'contrastive':
-            st.loss = (lambda inner: lambda out, y: inner(out, y[:, :n_classes]))(st.loss)
+            st.loss = observed_only(st.loss)
             continue
         crit = spl_loss(cfg.spl_loss, n_classes, k, observed=observed, seed=cfg.seed)
         def loss(logits, y, crit=crit):

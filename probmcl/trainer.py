@@ -334,10 +334,11 @@ class Method:
 @register_method('probmcl')
 class ProbMCL(Method):
     "Stage 1: encoder + MDN with L_NLL + lam L_PCL on two views; stage 2: linear head (ASL) on the frozen encoder."
-    def build(self, cfg, n_classes):
-        m = super().build(cfg, n_classes)
-        m.aux = MDN(m.encoder.num_features, n_classes, hidden=tuple(cfg.mdn_hidden), init=cfg.mdn_init)
-        return m
+    def build(self, cfg, n_classes): return self.add_mdn(cfg, super().build(cfg, n_classes), n_classes)
+    def add_mdn(self, cfg, model, n_classes:int) -> MultiLabelModel:
+        "Attach the stage-1 MDN (on the encoder's width) to `model` as `model.aux`."
+        model.aux = MDN(model.encoder.num_features, n_classes, hidden=tuple(cfg.mdn_hidden), init=cfg.mdn_init)
+        return model
     def stages(self, cfg, model):
         crit = ProbMCLLoss(cfg.tau, cfg.alpha, cfg.lam, cfg.overlap, sim_dim=cfg.sim_dim, nll_norm=cfg.nll_norm)
         def loss(out, y):
