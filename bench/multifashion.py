@@ -20,7 +20,8 @@ second call prints the tables without training. Wall times are from a shared 2-c
 import argparse, hashlib, json, sys, time
 from pathlib import Path
 import pandas as pd
-from probmcl.trainer import recipe, load_plugins
+from probmcl.config import recipe
+from probmcl.methods import load_plugins
 from probmcl.topology import train_cached
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,14 +6,14 @@
 __all__ = ['EXPECTED_POSITIVES', 'SPL_LOSSES', 'bce_full_loss', 'iun_loss', 'an_loss', 'an_ls_loss', 'wan_loss',
            'expected_positives', 'expected_positive_reg', 'epr_loss', 'LabelEstimator', 'role_loss', 'SPLLoss',
            'spl_loss', 'spl_param_groups', 'WithIndex', 'single_positive_overlap', 'fit_linear_spl',
-           'SinglePositiveTargets', 'unpack_targets', 'single_positive_setup']
+           'SinglePositiveTargets', 'unpack_targets', 'SinglePositiveLabels']
 
-# %% ../nbs/09_spl.ipynb #b13780b2
+# %% ../nbs/09_spl.ipynb #fc971f3d
 import math
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 
-# %% ../nbs/09_spl.ipynb #51d7e8c6
+# %% ../nbs/09_spl.ipynb #a7296392
 def _nlp(x): return -F.logsigmoid(x)   # -log p,     p = σ(x)
 def _nlq(x): return -F.logsigmoid(-x)  # -log(1-p)
 
@@ -22,7 +22,7 @@ def _check(logits, other, what):
         raise ValueError(f"{what}: expected logits [B, C] and a matching [B, C] matrix, got {tuple(logits.shape)} "
                          f"and {tuple(other.shape)}.")
 
-# %% ../nbs/09_spl.ipynb #da33ff8a
+# %% ../nbs/09_spl.ipynb #692ace5d
 def bce_full_loss(logits:torch.Tensor, # [B, C]
                   labels:torch.Tensor, # [B, C] full 0/1 labels
                  )->torch.Tensor: # scalar, mean over B*C
@@ -30,7 +30,7 @@ def bce_full_loss(logits:torch.Tensor, # [B, C]
     _check(logits, labels, 'bce_full_loss')
     return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
 
-# %% ../nbs/09_spl.ipynb #840627dd
+# %% ../nbs/09_spl.ipynb #52d68807
 def iun_loss(logits:torch.Tensor, # [B, C]
              observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
              true_negatives:torch.Tensor, # [B, C] 1 where the label is truly negative (oracle), i.e. `1 - labels`
@@ -40,7 +40,7 @@ def iun_loss(logits:torch.Tensor, # [B, C]
     z, n = observed.to(logits.dtype), true_negatives.to(logits.dtype)
     return (z * _nlp(logits) + n * _nlq(logits)).sum() / logits.numel()
 
-# %% ../nbs/09_spl.ipynb #48d54b60
+# %% ../nbs/09_spl.ipynb #b99725dd
 def an_loss(logits:torch.Tensor, # [B, C]
             observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
            )->torch.Tensor: # scalar, mean over B*C
@@ -48,7 +48,7 @@ def an_loss(logits:torch.Tensor, # [B, C]
     _check(logits, observed, 'an_loss')
     return F.binary_cross_entropy_with_logits(logits, observed.to(logits.dtype))
 
-# %% ../nbs/09_spl.ipynb #110abf38
+# %% ../nbs/09_spl.ipynb #c1a0a9cf
 def an_ls_loss(logits:torch.Tensor, # [B, C]
                observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
                eps:float=0.1, # smoothing ε: positives target 1-ε, assumed negatives target ε
@@ -58,7 +58,7 @@ def an_ls_loss(logits:torch.Tensor, # [B, C]
     z = observed.to(logits.dtype)
     return F.binary_cross_entropy_with_logits(logits, z * (1 - eps) + (1 - z) * eps)
 
-# %% ../nbs/09_spl.ipynb #5fea306e
+# %% ../nbs/09_spl.ipynb #c06e6a84
 def wan_loss(logits:torch.Tensor, # [B, C]
              observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
              gamma:float|None=None, # weight of the assumed negatives; None: 1/(C-1)
@@ -69,7 +69,7 @@ def wan_loss(logits:torch.Tensor, # [B, C]
     z = observed.to(logits.dtype)
     return (z * _nlp(logits) + g * (1 - z) * _nlq(logits)).sum() / logits.numel()
 
-# %% ../nbs/09_spl.ipynb #223ee1f0
+# %% ../nbs/09_spl.ipynb #b6030e10
 EXPECTED_POSITIVES = dict(coco=2.9, voc=1.5, pascal=1.5, nuswide=1.9, nus=1.9, cub=31.4)
 
 def expected_positives(labels:torch.Tensor, # [N, C] full 0/1 labels of the training set
@@ -101,7 +101,7 @@ def epr_loss(logits:torch.Tensor, # [B, C]
     z = observed.to(logits.dtype)
     return (z * _nlp(logits)).sum() / logits.numel() + expected_positive_reg(torch.sigmoid(logits), k)
 
-# %% ../nbs/09_spl.ipynb #5473b65b
+# %% ../nbs/09_spl.ipynb #8424b051
 def _logit(p, eps=1e-5):
     p = min(max(p, eps), 1 - eps)
     return math.log(p / (1 - p))
@@ -160,7 +160,7 @@ def role_loss(logits:torch.Tensor, # [B, C] classifier logits
     reg = 0.5 * (expected_positive_reg(p, k) + expected_positive_reg(e, k))
     return 0.5 * (pos1 + pos2) + 0.5 * (cross1 + cross2) + reg
 
-# %% ../nbs/09_spl.ipynb #5b7b6148
+# %% ../nbs/09_spl.ipynb #20e68f8f
 SPL_LOSSES = ('bce', 'iun', 'an', 'an_ls', 'wan', 'epr', 'role')
 
 class SPLLoss(nn.Module):
@@ -221,7 +221,7 @@ def spl_loss(name:str, # 'bce' | 'iun' | 'an' | 'an_ls' | 'wan' | 'epr' | 'role'
     "Build a single-positive-label loss by name."
     return SPLLoss(name, n_classes, expected_positives, **kwargs)
 
-# %% ../nbs/09_spl.ipynb #f1b138f1
+# %% ../nbs/09_spl.ipynb #5555dd4d
 def spl_param_groups(model:nn.Module, # the classifier (backbone + head, or the linear head alone)
                      estimator:nn.Module|None, # `LabelEstimator`, an `SPLLoss` holding one, or None
                      lr:float, # classifier learning rate
@@ -247,7 +247,7 @@ class WithIndex(torch.utils.data.Dataset):
         if k == 'ds': raise AttributeError(k)
         return getattr(self.ds, k)
 
-# %% ../nbs/09_spl.ipynb #d7ed5333
+# %% ../nbs/09_spl.ipynb #10202bd2
 def single_positive_overlap(observed:torch.Tensor, # [B, C] observed matrix, one 1 per row (rows of 0s allowed)
                            )->torch.Tensor: # [B, B] 1 where the observed labels agree (i != j), else 0
     "PCL-style positive weights from single positive labels: 1 where two images share their observed label."
@@ -256,7 +256,7 @@ def single_positive_overlap(observed:torch.Tensor, # [B, C] observed matrix, one
     w = ((z @ z.T) > 0).to(z.dtype)  # [B, B]
     return w.fill_diagonal_(0)
 
-# %% ../nbs/09_spl.ipynb #c3d4b4cf
+# %% ../nbs/09_spl.ipynb #b1c358b1
 def _map(scores, targets):
     "Mean AP over classes with positives (`probmcl.metrics.average_precision`)."
     from probmcl.metrics import average_precision
@@ -297,7 +297,7 @@ def fit_linear_spl(feats:torch.Tensor, # [N, D] fixed training features
     if best_state is not None: lin.load_state_dict(best_state)
     return lin, crit, hist
 
-# %% ../nbs/09_spl.ipynb #71ad8472
+# %% ../nbs/09_spl.ipynb #8a95c965
 def _labels_of(ds)->torch.Tensor:
     "The [N, C] labels of a dataset of this package, or of a `Subset` of one."
     if isinstance(ds, torch.utils.data.Subset): return torch.as_tensor(_labels_of(ds.dataset))[torch.as_tensor(ds.indices)]
@@ -324,28 +324,26 @@ def unpack_targets(y:torch.Tensor, # [B, 2C+1] targets from `SinglePositiveTarge
     C = (y.shape[1] - 1) // 2
     return y[:, :C], y[:, C:2 * C], y[:, 2 * C].round().long()
 
-def single_positive_setup(cfg, # a `probmcl.trainer.TrainConfig` with labels='single-positive'
-                          train_ds:torch.utils.data.Dataset, # the fully labelled training set
-                          stages:list, # the method's `Stage`s
-                          n_classes:int, # C
-                         )->tuple: # (training set with packed targets, stages with single-positive losses)
-    "Corrupt the training labels to single positives (seeded) and give every stage the matching loss."
-    from probmcl.data import single_positive
-    from probmcl.trainer import gather_cat
-    full = _labels_of(train_ds).float()
-    observed = single_positive(full, seed=cfg.spl_seed)                        # [N, C]
-    k = cfg.expected_positives if cfg.expected_positives is not None else expected_positives(full)
-    ds = SinglePositiveTargets(train_ds, observed)
-    def observed_only(inner):                                                # contrastive losses see the observed rows
-        return lambda out, y: inner(out, y[:, :n_classes])
-    for st in stages:
-        if st.name == 'contrastive':
-            st.loss = observed_only(st.loss)
-            continue
-        crit = spl_loss(cfg.spl_loss, n_classes, k, observed=observed, seed=cfg.seed)
-        def loss(logits, y, crit=crit):
-            obs, lab, idx = unpack_targets(gather_cat(y))                        # the global batch
-            return crit(gather_cat(logits.float()), obs, idx=idx, labels=lab), {}
-        st.loss = loss
-        if crit.estimator is not None: st.extra_params = [(crit.estimator, cfg.role_lr_mult)]
-    return ds, stages
+class SinglePositiveLabels:
+    "The single-positive label regime: the training set's labels corrupted to one positive per image (seeded)."
+    def __init__(self,
+                 cfg, # a `TrainConfig` with labels='single-positive' (spl_loss, spl_seed, expected_positives, role_lr_mult, seed)
+                 train_ds:torch.utils.data.Dataset, # the fully labelled training set
+                 n_classes:int, # C
+                ):
+        from probmcl.data import single_positive
+        full = _labels_of(train_ds).float()
+        self.observed = single_positive(full, seed=cfg.spl_seed)                # [N, C]
+        k = cfg.expected_positives if cfg.expected_positives is not None else expected_positives(full)
+        self.train_ds, self.n_classes = SinglePositiveTargets(train_ds, self.observed), n_classes
+        self.crit = spl_loss(cfg.spl_loss, n_classes, k, observed=self.observed, seed=cfg.seed)
+        self.extra_params = [(self.crit.estimator, cfg.role_lr_mult)] if self.crit.estimator is not None else []
+    def contrastive(self, loss): # a contrastive stage's loss
+        "Contrastive stages see only the observed rows."
+        return lambda out, y: loss(out, y[:, :self.n_classes])
+    def classifier(self, loss): # the method's classifier loss (replaced)
+        "Classifier stages train with the chosen single-positive loss on the packed targets of the global batch."
+        def spl(logits, y):
+            obs, lab, idx = unpack_targets(y)
+            return self.crit(logits.float(), obs, idx=idx, labels=lab), {}
+        return spl

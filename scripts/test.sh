@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
-# The whole test suite: set up (first run only), run every notebook with nbdev_test
-# (cells flagged `slow` or `gpu` are skipped; pass --flags "slow" to run them), then check
-# that nbdev_export and nbdev_clean would change nothing. Ends with "N passed, N failed".
+# The whole test suite: set up (first run only), run every notebook with nbdev_test, each in a fresh
+# process as in JupyterLab (two at a time; NBDEV_WORKERS changes that). Cells flagged `slow` or `gpu`
+# are skipped; pass --flags "slow" to run them. Then check that nbdev_export and nbdev_clean would
+# change nothing. Ends with "N passed, N failed".
 set -uo pipefail
 source "$(dirname "$0")/setup.sh"
 set +e
 export MPLBACKEND=Agg PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
 passed=0; failed=0
 mapfile -t nbs < <(ls nbs/*.ipynb | grep -v '/_' | sort)
-log="$(mktemp)"
+logdir="$(mktemp -d)"
 start=$(date +%s)
-nbdev_test --n_workers "${NBDEV_WORKERS:-2}" --timing "$@" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-echo "[test] nbdev_test finished in $(( $(date +%s) - start ))s"
+printf '%s\n' "${nbs[@]}" | xargs -P "${NBDEV_WORKERS:-2}" -I{} bash -c \
+  't0=$(date +%s); nbdev_test --path "$1" "${@:3}" > "$2/$(basename "$1").log" 2>&1; rc=$?; echo "$rc $1 $(( $(date +%s) - t0 ))s" | tee -a "$2/results"' \
+  _ {} "$logdir" "$@"
+echo "[test] notebooks finished in $(( $(date +%s) - start ))s"
 for nb in "${nbs[@]}"; do
-  if grep -q "$(basename "$nb")" <(sed -n '/Tests Failed On The Following Notebooks/,$p' "$log"); then
-    echo "FAILED $nb"; failed=$((failed+1))
-  else passed=$((passed+1)); fi
+  rc="$(awk -v nb="$nb" '$2 == nb {print $1}' "$logdir/results")"
+  if [ "$rc" = "0" ]; then passed=$((passed+1)); else
+    echo "FAILED $nb (exit ${rc:-none}):"; tail -40 "$logdir/$(basename "$nb").log" | sed 's/^/    /'; failed=$((failed+1)); fi
 done
-if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then echo "FAILED nbdev_test exited $rc"; failed=$((failed+1)); fi
 # nbdev sync checks: a clean clone must be exported and clean already.
 # A snapshot is the hash of every tracked or untracked (not ignored) file's content.
 snapshot() { git ls-files -co --exclude-standard -z | xargs -0 sha256sum 2>/dev/null; }
@@ -31,6 +32,6 @@ for step in nbdev_export nbdev_clean; do
     diff <(echo "$before") <(echo "$after") | grep '^>' | awk '{print "  " $3}' | head -20
     failed=$((failed+1)); fi
 done
-rm -f "$log"
+rm -rf "$logdir"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
