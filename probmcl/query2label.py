@@ -7,12 +7,12 @@ __all__ = ['sine_pos_encoding', 'GroupWiseLinear', 'Q2LEncoderLayer', 'Q2LDecode
            'BackboneFeatures', 'feature_map', 'Query2Label', 'find_backbone', 'q2l_from_encoder', 'q2l_loss',
            'Q2LModel', 'Q2L', 'ProbMCLQ2L']
 
-# %% ../nbs/08_query2label.ipynb #6077848f
+# %% ../nbs/08_query2label.ipynb #5f2d07db
 import math, copy
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 
-# %% ../nbs/08_query2label.ipynb #3858664b
+# %% ../nbs/08_query2label.ipynb #421e5ce7
 def sine_pos_encoding(h:int, # feature-map height H
                       w:int, # feature-map width W
                       dim:int, # encoding width d (multiple of 4): d/2 features for y, d/2 for x
@@ -39,7 +39,7 @@ def sine_pos_encoding(h:int, # feature-map height H
     py = torch.stack((py[..., 0::2].sin(), py[..., 1::2].cos()), dim=-1).flatten(-2)
     return torch.cat((py, px), dim=-1).permute(2, 0, 1)  # [d, H, W]
 
-# %% ../nbs/08_query2label.ipynb #5e088140
+# %% ../nbs/08_query2label.ipynb #fbb216a3
 class GroupWiseLinear(nn.Module):
     "Per-class linear read-out: `logits[b, c] = <W[c], x[b, c]> + b[c]`."
     def __init__(self,
@@ -64,7 +64,7 @@ class GroupWiseLinear(nn.Module):
         out = (x * self.W).sum(-1)  # [B, K]
         return out + self.b if self.b is not None else out
 
-# %% ../nbs/08_query2label.ipynb #09091667
+# %% ../nbs/08_query2label.ipynb #141e6810
 def _chk_norm_first(kw):
     if kw.pop('norm_first', False):
         raise ValueError("Query2Label layers are post-norm (as the paper's code); norm_first=True is not supported.")
@@ -116,7 +116,7 @@ class Q2LDecoderLayer(nn.TransformerDecoderLayer):
         tgt = self.norm2(tgt + self.dropout2(a))
         return self.norm3(tgt + self._ff_block(tgt))
 
-# %% ../nbs/08_query2label.ipynb #ecf02e7c
+# %% ../nbs/08_query2label.ipynb #0c682418
 def to_nchw(f:torch.Tensor, # backbone output: [B, C, H, W], [B, H, W, C] or tokens [B, P+N, C]
             n_channels:int, # C, the backbone width
             fmt:str|None=None, # 'NCHW' | 'NHWC' for 4-D outputs; None: infer from where `n_channels` sits
@@ -146,7 +146,7 @@ def to_nchw(f:torch.Tensor, # backbone output: [B, C, H, W], [B, H, W, C] or tok
     raise ValueError(f"to_nchw: expected a 3-D (tokens) or 4-D (map) backbone output, got shape {tuple(f.shape)}; "
                      "Query2Label needs spatial features (not pooled vectors).")
 
-# %% ../nbs/08_query2label.ipynb #46ef17d4
+# %% ../nbs/08_query2label.ipynb #88dc6d63
 def make_backbone(backbone:str|nn.Module, # timm model name, or a ready module
                   pretrained:str|Path|None=None, # local checkpoint file for a timm name (no downloads); None: random init
                   in_chans:int=3, # input channels for a timm name
@@ -200,7 +200,7 @@ def feature_map(model:nn.Module, # a timm model (uses `forward_features`) or any
 
 def _n_prefix(model): return int(getattr(model, 'num_prefix_tokens', 0) or 0)
 
-# %% ../nbs/08_query2label.ipynb #009bb0b5
+# %% ../nbs/08_query2label.ipynb #99b93f48
 class Query2Label(nn.Module):
     "Query2Label: backbone feature map -> transformer decoder with one learned query per class -> group-wise linear."
     def __init__(self,
@@ -267,7 +267,7 @@ class Query2Label(nn.Module):
         "Parameters of everything but the backbone (the official `finetune_paras`)."
         return [p for n, p in self.named_parameters() if not n.startswith('backbone.')]
 
-# %% ../nbs/08_query2label.ipynb #a2634c05
+# %% ../nbs/08_query2label.ipynb #6efa543b
 def find_backbone(encoder:nn.Module)->nn.Module: # the module that has `forward_features`
     "The timm model inside `encoder` (the encoder itself if it has `forward_features`)."
     if hasattr(encoder, 'forward_features'): return encoder
@@ -294,7 +294,7 @@ def q2l_from_encoder(encoder:nn.Module, # e.g. `probmcl.mdn.Encoder`, or any mod
         for p in m.backbone.parameters(): p.requires_grad_(False)
     return m
 
-# %% ../nbs/08_query2label.ipynb #781e4399
+# %% ../nbs/08_query2label.ipynb #e49f3f76
 class _ScaledLoss(nn.Module):
     "`inner(logits, y) / (B*K) * 1000`, the official Q2L scale."
     def __init__(self, inner): super().__init__(); self.inner = inner
@@ -305,16 +305,17 @@ def q2l_loss(gamma_neg:float=2., # γ- (focusing on negatives)
              clip:float=0., # probability shift m for negatives (0: none, the paper; the official code runs with 0.05)
              eps:float=1e-5, # log clamp (the official code's eps)
              official_scale:bool=False, # mean over B*K times 1000 instead of the sum
+             detach_focus:bool=False, # focusing weights as constants in the backward pass (the official `--dtgfl`)
             )->nn.Module: # forward(logits [B, K], targets [B, K]) -> scalar
     "The Query2Label training loss: `probmcl.losses.AsymmetricLoss` with Q2L's settings."
     from probmcl.losses import AsymmetricLoss
-    crit = AsymmetricLoss(gamma_neg=gamma_neg, gamma_pos=gamma_pos, clip=clip, eps=eps)
+    crit = AsymmetricLoss(gamma_neg=gamma_neg, gamma_pos=gamma_pos, clip=clip, eps=eps, detach_focus=detach_focus)
     return _ScaledLoss(crit) if official_scale else crit
 
-# %% ../nbs/08_query2label.ipynb #7cfd7fc3
+# %% ../nbs/08_query2label.ipynb #cd85bfc5
 from .methods import register_method, Method, MultiLabelModel, ProbMCL
 
-_Q2L_LOSS_KEYS = ('gamma_neg', 'gamma_pos', 'clip', 'eps', 'official_scale')
+_Q2L_LOSS_KEYS = ('gamma_neg', 'gamma_pos', 'clip', 'eps', 'official_scale', 'detach_focus')
 
 class Q2LModel(MultiLabelModel):
     "`MultiLabelModel` with a Query2Label head: `embed(x)` is the backbone's spatial map [B, Cb, h, w]."
@@ -327,7 +328,7 @@ def _q2l_model(method, cfg, n_classes):
     return Q2LModel(enc, Query2Label(None, n_classes, feat_dim=enc.num_features, **head_kw), None, 'map')
 
 def _q2l_asl(cfg):
-    crit = q2l_loss(**{k: v for k, v in cfg.q2l.items() if k in _Q2L_LOSS_KEYS})
+    crit = q2l_loss(**{'detach_focus': cfg.asl_detach_focus, **{k: v for k, v in cfg.q2l.items() if k in _Q2L_LOSS_KEYS}})
     return lambda logits, y: (crit(logits.float(), y), {})
 
 @register_method('q2l')

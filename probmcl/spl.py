@@ -8,12 +8,12 @@ __all__ = ['EXPECTED_POSITIVES', 'SPL_LOSSES', 'bce_full_loss', 'iun_loss', 'an_
            'spl_loss', 'spl_param_groups', 'WithIndex', 'single_positive_overlap', 'fit_linear_spl',
            'SinglePositiveTargets', 'unpack_targets', 'SinglePositiveLabels']
 
-# %% ../nbs/09_spl.ipynb #fc971f3d
+# %% ../nbs/09_spl.ipynb #2467f5f1
 import math
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 
-# %% ../nbs/09_spl.ipynb #a7296392
+# %% ../nbs/09_spl.ipynb #9a78f0df
 def _nlp(x): return -F.logsigmoid(x)   # -log p,     p = σ(x)
 def _nlq(x): return -F.logsigmoid(-x)  # -log(1-p)
 
@@ -22,7 +22,7 @@ def _check(logits, other, what):
         raise ValueError(f"{what}: expected logits [B, C] and a matching [B, C] matrix, got {tuple(logits.shape)} "
                          f"and {tuple(other.shape)}.")
 
-# %% ../nbs/09_spl.ipynb #692ace5d
+# %% ../nbs/09_spl.ipynb #ff653cf8
 def bce_full_loss(logits:torch.Tensor, # [B, C]
                   labels:torch.Tensor, # [B, C] full 0/1 labels
                  )->torch.Tensor: # scalar, mean over B*C
@@ -30,7 +30,7 @@ def bce_full_loss(logits:torch.Tensor, # [B, C]
     _check(logits, labels, 'bce_full_loss')
     return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
 
-# %% ../nbs/09_spl.ipynb #52d68807
+# %% ../nbs/09_spl.ipynb #7e77b0f9
 def iun_loss(logits:torch.Tensor, # [B, C]
              observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
              true_negatives:torch.Tensor, # [B, C] 1 where the label is truly negative (oracle), i.e. `1 - labels`
@@ -40,7 +40,7 @@ def iun_loss(logits:torch.Tensor, # [B, C]
     z, n = observed.to(logits.dtype), true_negatives.to(logits.dtype)
     return (z * _nlp(logits) + n * _nlq(logits)).sum() / logits.numel()
 
-# %% ../nbs/09_spl.ipynb #b99725dd
+# %% ../nbs/09_spl.ipynb #45a3dbda
 def an_loss(logits:torch.Tensor, # [B, C]
             observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
            )->torch.Tensor: # scalar, mean over B*C
@@ -48,7 +48,7 @@ def an_loss(logits:torch.Tensor, # [B, C]
     _check(logits, observed, 'an_loss')
     return F.binary_cross_entropy_with_logits(logits, observed.to(logits.dtype))
 
-# %% ../nbs/09_spl.ipynb #c1a0a9cf
+# %% ../nbs/09_spl.ipynb #ac92a780
 def an_ls_loss(logits:torch.Tensor, # [B, C]
                observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
                eps:float=0.1, # smoothing ε: positives target 1-ε, assumed negatives target ε
@@ -58,7 +58,7 @@ def an_ls_loss(logits:torch.Tensor, # [B, C]
     z = observed.to(logits.dtype)
     return F.binary_cross_entropy_with_logits(logits, z * (1 - eps) + (1 - z) * eps)
 
-# %% ../nbs/09_spl.ipynb #c06e6a84
+# %% ../nbs/09_spl.ipynb #86c0fdbe
 def wan_loss(logits:torch.Tensor, # [B, C]
              observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
              gamma:float|None=None, # weight of the assumed negatives; None: 1/(C-1)
@@ -69,7 +69,7 @@ def wan_loss(logits:torch.Tensor, # [B, C]
     z = observed.to(logits.dtype)
     return (z * _nlp(logits) + g * (1 - z) * _nlq(logits)).sum() / logits.numel()
 
-# %% ../nbs/09_spl.ipynb #b6030e10
+# %% ../nbs/09_spl.ipynb #f68c330d
 EXPECTED_POSITIVES = dict(coco=2.9, voc=1.5, pascal=1.5, nuswide=1.9, nus=1.9, cub=31.4)
 
 def expected_positives(labels:torch.Tensor, # [N, C] full 0/1 labels of the training set
@@ -101,7 +101,7 @@ def epr_loss(logits:torch.Tensor, # [B, C]
     z = observed.to(logits.dtype)
     return (z * _nlp(logits)).sum() / logits.numel() + expected_positive_reg(torch.sigmoid(logits), k)
 
-# %% ../nbs/09_spl.ipynb #8424b051
+# %% ../nbs/09_spl.ipynb #2e092574
 def _logit(p, eps=1e-5):
     p = min(max(p, eps), 1 - eps)
     return math.log(p / (1 - p))
@@ -160,7 +160,7 @@ def role_loss(logits:torch.Tensor, # [B, C] classifier logits
     reg = 0.5 * (expected_positive_reg(p, k) + expected_positive_reg(e, k))
     return 0.5 * (pos1 + pos2) + 0.5 * (cross1 + cross2) + reg
 
-# %% ../nbs/09_spl.ipynb #20e68f8f
+# %% ../nbs/09_spl.ipynb #dd005b2a
 SPL_LOSSES = ('bce', 'iun', 'an', 'an_ls', 'wan', 'epr', 'role')
 
 class SPLLoss(nn.Module):
@@ -221,7 +221,7 @@ def spl_loss(name:str, # 'bce' | 'iun' | 'an' | 'an_ls' | 'wan' | 'epr' | 'role'
     "Build a single-positive-label loss by name."
     return SPLLoss(name, n_classes, expected_positives, **kwargs)
 
-# %% ../nbs/09_spl.ipynb #5555dd4d
+# %% ../nbs/09_spl.ipynb #2b4b68a6
 def spl_param_groups(model:nn.Module, # the classifier (backbone + head, or the linear head alone)
                      estimator:nn.Module|None, # `LabelEstimator`, an `SPLLoss` holding one, or None
                      lr:float, # classifier learning rate
@@ -247,7 +247,7 @@ class WithIndex(torch.utils.data.Dataset):
         if k == 'ds': raise AttributeError(k)
         return getattr(self.ds, k)
 
-# %% ../nbs/09_spl.ipynb #10202bd2
+# %% ../nbs/09_spl.ipynb #0910a001
 def single_positive_overlap(observed:torch.Tensor, # [B, C] observed matrix, one 1 per row (rows of 0s allowed)
                            )->torch.Tensor: # [B, B] 1 where the observed labels agree (i != j), else 0
     "PCL-style positive weights from single positive labels: 1 where two images share their observed label."
@@ -256,7 +256,7 @@ def single_positive_overlap(observed:torch.Tensor, # [B, C] observed matrix, one
     w = ((z @ z.T) > 0).to(z.dtype)  # [B, B]
     return w.fill_diagonal_(0)
 
-# %% ../nbs/09_spl.ipynb #b1c358b1
+# %% ../nbs/09_spl.ipynb #53b7e9d0
 def _map(scores, targets):
     "Mean AP over classes with positives (`probmcl.metrics.average_precision`)."
     from probmcl.metrics import average_precision
@@ -297,7 +297,7 @@ def fit_linear_spl(feats:torch.Tensor, # [N, D] fixed training features
     if best_state is not None: lin.load_state_dict(best_state)
     return lin, crit, hist
 
-# %% ../nbs/09_spl.ipynb #8a95c965
+# %% ../nbs/09_spl.ipynb #a779dad8
 def _labels_of(ds)->torch.Tensor:
     "The [N, C] labels of a dataset of this package, or of a `Subset` of one."
     if isinstance(ds, torch.utils.data.Subset): return torch.as_tensor(_labels_of(ds.dataset))[torch.as_tensor(ds.indices)]

