@@ -32,7 +32,7 @@ KEYS = ('mAP', 'CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')
 COLS = ('method', 'seed') + KEYS + ('val_mAP', 'epochs', 'wall_s')
 BASELINE = dict(head_norm=False)
 
-SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=5000, n_test=2000, val_frac=0.1, quiet=True),
+SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=5000, n_test=2000, val_frac=0.1, quiet=True, workers=0, threads=1),
                methods={'probmcl (fine-tuned)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=True),
                         'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=False, cls_lr=5e-3),
                         'supcon (fine-tuned)': dict(method='supcon', epochs=6, cls_epochs=6, finetune=True),
@@ -50,7 +50,7 @@ def _lite0():
         convert_checkpoint_by_order(efficientnet_lite0_weights(), 'tf_efficientnet_lite0', w)
     return str(w)
 
-PRE = dict(dataset='multifashion', img_size=96, n_train=3000, n_test=2000, val_frac=0.1, quiet=True,
+PRE = dict(dataset='multifashion', img_size=96, n_train=3000, n_test=2000, val_frac=0.1, quiet=True, workers=0, threads=1,
            backbone='tf_efficientnet_lite0', backbone_kwargs={})
 PRETRAINED = dict(base=PRE, methods={
     'linear probe (ImageNet encoder)': dict(method='linear', epochs=12, **BASELINE),
