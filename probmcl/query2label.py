@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['sine_pos_encoding', 'GroupWiseLinear', 'Q2LEncoderLayer', 'Q2LDecoderLayer', 'to_nchw', 'make_backbone',
            'BackboneFeatures', 'feature_map', 'Query2Label', 'find_backbone', 'q2l_from_encoder', 'q2l_loss',
-           'Q2LModel', 'Q2L', 'ProbMCLQ2L']
+           'check_q2l_options', 'Q2LModel', 'Q2L', 'ProbMCLQ2L']
 
-# %% ../nbs/08_query2label.ipynb #5f2d07db
+# %% ../nbs/08_query2label.ipynb #5287e647
 import math, copy
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 
-# %% ../nbs/08_query2label.ipynb #421e5ce7
+# %% ../nbs/08_query2label.ipynb #ebbc2342
 def sine_pos_encoding(h:int, # feature-map height H
                       w:int, # feature-map width W
                       dim:int, # encoding width d (multiple of 4): d/2 features for y, d/2 for x
@@ -39,7 +39,7 @@ def sine_pos_encoding(h:int, # feature-map height H
     py = torch.stack((py[..., 0::2].sin(), py[..., 1::2].cos()), dim=-1).flatten(-2)
     return torch.cat((py, px), dim=-1).permute(2, 0, 1)  # [d, H, W]
 
-# %% ../nbs/08_query2label.ipynb #fbb216a3
+# %% ../nbs/08_query2label.ipynb #1a03adec
 class GroupWiseLinear(nn.Module):
     "Per-class linear read-out: `logits[b, c] = <W[c], x[b, c]> + b[c]`."
     def __init__(self,
@@ -64,7 +64,7 @@ class GroupWiseLinear(nn.Module):
         out = (x * self.W).sum(-1)  # [B, K]
         return out + self.b if self.b is not None else out
 
-# %% ../nbs/08_query2label.ipynb #141e6810
+# %% ../nbs/08_query2label.ipynb #34fce16b
 def _chk_norm_first(kw):
     if kw.pop('norm_first', False):
         raise ValueError("Query2Label layers are post-norm (as the paper's code); norm_first=True is not supported.")
@@ -116,7 +116,7 @@ class Q2LDecoderLayer(nn.TransformerDecoderLayer):
         tgt = self.norm2(tgt + self.dropout2(a))
         return self.norm3(tgt + self._ff_block(tgt))
 
-# %% ../nbs/08_query2label.ipynb #0c682418
+# %% ../nbs/08_query2label.ipynb #312b2428
 def to_nchw(f:torch.Tensor, # backbone output: [B, C, H, W], [B, H, W, C] or tokens [B, P+N, C]
             n_channels:int, # C, the backbone width
             fmt:str|None=None, # 'NCHW' | 'NHWC' for 4-D outputs; None: infer from where `n_channels` sits
@@ -146,7 +146,7 @@ def to_nchw(f:torch.Tensor, # backbone output: [B, C, H, W], [B, H, W, C] or tok
     raise ValueError(f"to_nchw: expected a 3-D (tokens) or 4-D (map) backbone output, got shape {tuple(f.shape)}; "
                      "Query2Label needs spatial features (not pooled vectors).")
 
-# %% ../nbs/08_query2label.ipynb #88dc6d63
+# %% ../nbs/08_query2label.ipynb #79187a49
 def make_backbone(backbone:str|nn.Module, # timm model name, or a ready module
                   pretrained:str|Path|None=None, # local checkpoint file for a timm name (no downloads); None: random init
                   in_chans:int=3, # input channels for a timm name
@@ -200,7 +200,7 @@ def feature_map(model:nn.Module, # a timm model (uses `forward_features`) or any
 
 def _n_prefix(model): return int(getattr(model, 'num_prefix_tokens', 0) or 0)
 
-# %% ../nbs/08_query2label.ipynb #99b93f48
+# %% ../nbs/08_query2label.ipynb #14f01549
 class Query2Label(nn.Module):
     "Query2Label: backbone feature map -> transformer decoder with one learned query per class -> group-wise linear."
     def __init__(self,
@@ -267,7 +267,7 @@ class Query2Label(nn.Module):
         "Parameters of everything but the backbone (the official `finetune_paras`)."
         return [p for n, p in self.named_parameters() if not n.startswith('backbone.')]
 
-# %% ../nbs/08_query2label.ipynb #6efa543b
+# %% ../nbs/08_query2label.ipynb #6fc5fec3
 def find_backbone(encoder:nn.Module)->nn.Module: # the module that has `forward_features`
     "The timm model inside `encoder` (the encoder itself if it has `forward_features`)."
     if hasattr(encoder, 'forward_features'): return encoder
@@ -294,7 +294,7 @@ def q2l_from_encoder(encoder:nn.Module, # e.g. `probmcl.mdn.Encoder`, or any mod
         for p in m.backbone.parameters(): p.requires_grad_(False)
     return m
 
-# %% ../nbs/08_query2label.ipynb #e49f3f76
+# %% ../nbs/08_query2label.ipynb #119058b8
 class _ScaledLoss(nn.Module):
     "`inner(logits, y) / (B*K) * 1000`, the official Q2L scale."
     def __init__(self, inner): super().__init__(); self.inner = inner
@@ -312,10 +312,25 @@ def q2l_loss(gamma_neg:float=2., # γ- (focusing on negatives)
     crit = AsymmetricLoss(gamma_neg=gamma_neg, gamma_pos=gamma_pos, clip=clip, eps=eps, detach_focus=detach_focus)
     return _ScaledLoss(crit) if official_scale else crit
 
-# %% ../nbs/08_query2label.ipynb #cd85bfc5
+# %% ../nbs/08_query2label.ipynb #48d4e73a
 from .methods import register_method, Method, MultiLabelModel, ProbMCL
 
 _Q2L_LOSS_KEYS = ('gamma_neg', 'gamma_pos', 'clip', 'eps', 'official_scale', 'detach_focus')
+_Q2L_HEAD_RANGES = dict(hidden=(1, None), n_heads=(1, None), dec_layers=(1, None), enc_layers=(0, None), ffn=(1, None),
+                        dropout=(0, 1), proj=None, dec_self_attn=None, use_pos=None)
+
+def check_q2l_options(q2l:dict, # the `--q2l` options (TrainConfig.q2l)
+                     ):
+    "Refuse unknown `--q2l` keys (listing the valid ones) and values out of range."
+    valid = sorted(_Q2L_HEAD_RANGES) + sorted(_Q2L_LOSS_KEYS)
+    bad = [k for k in q2l if k not in valid]
+    if bad: raise ValueError(f"--q2l has unknown key(s) {bad}; valid keys: {valid}.")
+    for k, rng in _Q2L_HEAD_RANGES.items():
+        if k not in q2l or rng is None or (k == 'hidden' and q2l[k] is None): continue
+        v, (lo, hi) = q2l[k], rng
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and v >= lo and (hi is None or v < hi)
+        if not ok or (k != 'dropout' and not isinstance(v, int)):
+            raise ValueError(f"--q2l {k}={v!r}: must be {'a number in [0, 1)' if k == 'dropout' else f'an integer >= {lo}'}.")
 
 class Q2LModel(MultiLabelModel):
     "`MultiLabelModel` with a Query2Label head: `embed(x)` is the backbone's spatial map [B, Cb, h, w]."
@@ -334,6 +349,7 @@ def _q2l_asl(cfg):
 @register_method('q2l')
 class Q2L(Method):
     "Query2Label (Liu et al. 2021): backbone + transformer-decoder head with label queries, end to end with Q2L's ASL."
+    def check(self, cfg): check_q2l_options(cfg.q2l)
     def build(self, cfg, n_classes): return _q2l_model(self, cfg, n_classes)
     def asl(self, cfg): return _q2l_asl(cfg)
     def stages(self, cfg, model): return [self.classifier_stage(cfg, model, 'end2end', cfg.epochs, frozen=False, lr=cfg.lr)]
@@ -341,6 +357,7 @@ class Q2L(Method):
 @register_method('probmcl_q2l')
 class ProbMCLQ2L(ProbMCL):
     "Beyond the paper: ProbMCL's contrastive stage 1, then a Query2Label head (frozen encoder unless `finetune`)."
+    def check(self, cfg): super().check(cfg); check_q2l_options(cfg.q2l)
     def build(self, cfg, n_classes):
         return self.add_mdn(cfg, _q2l_model(self, cfg, n_classes), n_classes)
     def asl(self, cfg): return _q2l_asl(cfg)
