@@ -8,7 +8,7 @@ __all__ = ['PAPER_DEFAULTS', 'embed_umap', 'knn_purity', 'plot_umap', 'class_wei
            'gmm_uncertainty', 'mdn_alive_units', 'predict', 'prediction_errors', 'uncertainty_auroc',
            'plot_uncertainty', 'train_cached', 'load_run', 'run_test_loader', 'sweep', 'plot_ablation']
 
-# %% ../nbs/12_topology.ipynb #5d209889
+# %% ../nbs/12_topology.ipynb #6b34781e
 import dataclasses, warnings
 from typing import NamedTuple
 import numpy as np, pandas as pd
@@ -19,7 +19,7 @@ from scipy.spatial.distance import squareform
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score, roc_curve
 
-# %% ../nbs/12_topology.ipynb #2fba8377
+# %% ../nbs/12_topology.ipynb #827e003f
 def _np(x): return x.detach().float().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
 
 def embed_umap(features, # [N, d] features (tensor or array), e.g. the encoder's z
@@ -38,7 +38,7 @@ def embed_umap(features, # [N, d] features (tensor or array), e.g. the encoder's
                         random_state=seed, n_components=2)
         return red.fit_transform(X)
 
-# %% ../nbs/12_topology.ipynb #5955454a
+# %% ../nbs/12_topology.ipynb #50ceaa1d
 def knn_purity(emb, # [N, k] points
                groups, # [N] group ids
                k:int=5, # neighbours
@@ -49,7 +49,7 @@ def knn_purity(emb, # [N, k] points
     nn_idx = d.topk(k, largest=False).indices                 # [N, k]
     return (g[nn_idx] == g[:, None]).float().mean().item()
 
-# %% ../nbs/12_topology.ipynb #dcfbe940
+# %% ../nbs/12_topology.ipynb #01fcf5fa
 def plot_umap(emb, # [N, 2] embedding
               labels, # [N, C] 0/1 labels
               classes:list, # C class names
@@ -82,7 +82,7 @@ def plot_umap(emb, # [N, 2] embedding
     ax.legend(fontsize=6, markerscale=1.5, loc='best'); ax.set_xticks([]); ax.set_yticks([])
     return fig or ax.figure
 
-# %% ../nbs/12_topology.ipynb #36e84401
+# %% ../nbs/12_topology.ipynb #c2e29eca
 def class_weights(head, # [C, d] tensor, an `nn.Linear`, or any head that is affine in eval mode (e.g. BatchNorm1d + Linear)
                  )->torch.Tensor:
     "Effective class vectors [C, d] in the head's input space: the weight of the affine map `head` computes at inference."
@@ -123,7 +123,7 @@ def label_cooccurrence(labels, # [N, C] 0/1 labels
     else: raise ValueError(f"kind={kind!r}: use 'jaccard', 'cosine' or 'rate'")
     return torch.where(den > 0, n_ij / den.clamp_min(1e-12), torch.zeros_like(n_ij)).float()
 
-# %% ../nbs/12_topology.ipynb #e5bf2581
+# %% ../nbs/12_topology.ipynb #82683458
 def spearman(a, # [M] values
              b, # [M] values
             )->float:
@@ -148,7 +148,7 @@ def topology_score(weight, # [C, d] class weight vectors or a linear head (see `
     if iu.shape[1] < 2: raise ValueError("need at least 3 classes that occur in labels to rank class pairs")
     return spearman(S[iu[0], iu[1]], J[iu[0], iu[1]])
 
-# %% ../nbs/12_topology.ipynb #cdf40873
+# %% ../nbs/12_topology.ipynb #a5aafea0
 def grouped_labels(n:int=600, # samples
                    n_groups:int=4, # groups of classes that co-occur
                    per_group:int=4, # classes per group
@@ -164,7 +164,7 @@ def grouped_labels(n:int=600, # samples
     p = torch.where(same, torch.tensor(p_in), torch.tensor(p_out))
     return (torch.rand(n, C, generator=g) < p).float()
 
-# %% ../nbs/12_topology.ipynb #a1a92eaf
+# %% ../nbs/12_topology.ipynb #a7c84ae6
 def class_map_2d(sim, # [C, C] similarity in [-1, 1]
                 )->np.ndarray:
     "Classical (Torgerson) MDS of the distances `1 - sim`: class coordinates [C, 2]."
@@ -209,7 +209,7 @@ def plot_class_topology(sim, # [C, C] class similarity, e.g. `class_similarity(h
     axm.set_title('class map (MDS of 1 - cos)', fontsize=9); axm.set_xticks([]); axm.set_yticks([])
     return fig
 
-# %% ../nbs/12_topology.ipynb #1ac06bc6
+# %% ../nbs/12_topology.ipynb #2e096b9d
 class Prediction(NamedTuple):
     "Outputs of `predict` (all on the CPU; MDN fields are None without an MDN)."
     scores: torch.Tensor          # [N, C] sigmoid scores
@@ -293,7 +293,7 @@ def predict(model:nn.Module, # classifier: images -> logits [B, C] (e.g. the tra
     ent = -(p * p.log() + (1 - p) * (1 - p).log())
     return Prediction(cat['scores'], cat['targets'], ent, cat['pi'], cat['mu'], cat['var'])
 
-# %% ../nbs/12_topology.ipynb #f0ef80e3
+# %% ../nbs/12_topology.ipynb #766a2320
 def prediction_errors(scores, targets, threshold:float=0.5)->torch.Tensor:
     "[N, C] bool: thresholded prediction differs from the target."
     return (torch.as_tensor(_np(scores)) >= threshold) != (torch.as_tensor(_np(targets)) > 0.5)
@@ -333,7 +333,7 @@ def plot_uncertainty(uncertainty, scores, targets, # as in `uncertainty_auroc`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/12_topology.ipynb #190eba03
+# %% ../nbs/12_topology.ipynb #8a9d4823
 import json
 from pathlib import Path
 
@@ -354,19 +354,13 @@ def train_cached(cfg, # a `probmcl.trainer.TrainConfig`
 
 def load_run(out, # a run's output folder (holds metrics.json and model.safetensors)
             )->tuple:
-    "`(model, cfg, result)` of a finished run; the model is in eval mode on the CPU."
-    from probmcl.config import TrainConfig
-    from probmcl.methods import METHODS, load_plugins
-    from probmcl.checkpoint import load_weights
-    load_plugins()                                             # methods of probmcl.query2label
+    "`(model, cfg, result)` of a finished run (through `probmcl.inference.load_run`); the model is in eval mode on the CPU."
+    from probmcl.inference import load_run as load_run_folder
     out = Path(out)
     if not (out / 'metrics.json').exists() or not (out / 'model.safetensors').exists():
         raise FileNotFoundError(f"{out} has no metrics.json/model.safetensors: train first (probmcl_train --out {out})")
-    res = json.loads((out / 'metrics.json').read_text())
-    cfg = TrainConfig.from_dict(res['config'])
-    model = METHODS[cfg.method]().build(cfg, len(res['classes']))
-    load_weights(out / 'model.safetensors', model)
-    return model.eval(), cfg, res
+    run = load_run_folder(out)
+    return run.model, run.config, json.loads((out / 'metrics.json').read_text())
 
 def run_test_loader(cfg, # the run's `TrainConfig`
                     model, # its model (for timm's mean/std)
@@ -385,7 +379,7 @@ def run_test_loader(cfg, # the run's `TrainConfig`
     dl.labels, dl.classes, dl.mean, dl.std = ds.labels, list(ds.classes), dc['mean'], dc['std']
     return dl
 
-# %% ../nbs/12_topology.ipynb #9e4b0299
+# %% ../nbs/12_topology.ipynb #95ee608d
 def _find_metric(res, key):
     "Look `key` up in a (nested) result dict: top level, then 'test'/'metrics'/'test_metrics', then anywhere."
     if not isinstance(res, dict): return None
