@@ -21,7 +21,8 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 extras = {'dev': dev_requirements, 'export': shlex.split(cfg.get('export_requirements', '')),
-          'tracking': shlex.split(cfg.get('tracking_requirements', ''))}
+          'tracking': shlex.split(cfg.get('tracking_requirements', '')),
+          'docs': shlex.split(cfg.get('docs_requirements', ''))}
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 console_scripts = [s.strip() for s in cfg.get('console_scripts', '').split() if s.strip()]

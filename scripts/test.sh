@@ -20,9 +20,12 @@ for nb in "${nbs[@]}"; do
   if [ "$rc" = "0" ]; then passed=$((passed+1)); else
     echo "FAILED $nb (exit ${rc:-none}):"; tail -40 "$logdir/$(basename "$nb").log" | sed 's/^/    /'; failed=$((failed+1)); fi
 done
-# nbdev's documentation processor (the step nbdev_docs runs before Quarto) must process every notebook.
-if python -c "from nbdev.serve import proc_nbs; proc_nbs(force=True)" > "$logdir/proc_nbs.log" 2>&1; then passed=$((passed+1)); else
-  echo "FAILED nbdev.serve.proc_nbs:"; grep -E "Error|Exception" "$logdir/proc_nbs.log" | head -5 | sed 's/^/    /'; failed=$((failed+1)); fi
+# The documentation site: nbdev's documentation processor (the step nbdev_docs runs before Quarto) must process
+# every notebook, then MkDocs builds _site/ with no network and scripts/docs.py checks it, in headless Chromium too.
+t0=$(date +%s)
+if bash scripts/docs.sh --check > "$logdir/docs.log" 2>&1; then passed=$((passed+1)); grep -E '^\[(docs|check)\]' "$logdir/docs.log"; else
+  echo "FAILED docs (bash scripts/docs.sh --check):"; grep -E "FAILED|Error|error|\[check\]" "$logdir/docs.log" | head -20 | sed 's/^/    /'; failed=$((failed+1)); fi
+echo "[test] docs finished in $(( $(date +%s) - t0 ))s"
 # nbdev sync checks: a clean clone must be exported and clean already.
 # A snapshot is the hash of every tracked or untracked (not ignored) file's content.
 snapshot() { git ls-files -co --exclude-standard -z | xargs -0 sha256sum 2>/dev/null; }
