@@ -23,6 +23,7 @@ ASL focusing weights detached, KMCL at tau 0.17; ProbMCL/SupCon use the loss sca
 change of the quick-start recipe does not silently change this table.
 
     python bench/benchmark.py queue [--workers 2]    -> every missing (regime, method, seed), `workers` runs at a time
+    python bench/benchmark.py options --seeds 0      -> data/probmcl_options_pretrained.csv (ProbMCL frozen, named options)
 """
 import argparse, csv, json, sys, time
 from pathlib import Path
@@ -67,7 +68,16 @@ PRETRAINED = dict(base=PRE, methods={
     'supcon (fine-tuned)': dict(method='supcon', epochs=3, cls_epochs=5, finetune=True, **CONTRASTIVE),
     'kmcl': dict(method='kmcl', epochs=8),
     'bce': dict(method='bce', epochs=8, **BASELINE)})
-REGIMES = dict(scratch=(SCRATCH, 'benchmark_scratch.csv'), pretrained=(PRETRAINED, 'benchmark_pretrained.csv'))
+# Item 5 of the evidence issue: which named option keeps ProbMCL's contrastive stage from collapsing the ImageNet
+# features (bench/diagnose_pretrained.py)? Frozen protocol, one seed, chosen by val mAP.
+FROZEN = dict(method='probmcl', epochs=3, cls_epochs=5, finetune=False, **CONTRASTIVE)
+OPTIONS = dict(base=PRE, methods={
+    'quick-start scales (lam 1, sim_dim n)': FROZEN,
+    'lam 0.3 (paper)': {**FROZEN, 'lam': 0.3},
+    'sim_dim 64': {**FROZEN, 'sim_dim': 64.0},
+    'stage-1 lr 2e-4': {**FROZEN, 'lr': 2e-4}})
+REGIMES = dict(scratch=(SCRATCH, 'benchmark_scratch.csv'), pretrained=(PRETRAINED, 'benchmark_pretrained.csv'),
+               options=(OPTIONS, 'probmcl_options_pretrained.csv'))
 
 
 def done_rows(path):
@@ -77,7 +87,7 @@ def done_rows(path):
 def run_one(regime, name, seed):
     spec, _ = REGIMES[regime]
     kw = {**spec['base'], **spec['methods'][name], 'seed': seed}
-    if regime == 'pretrained': kw['pretrained'] = _lite0()
+    if spec['base'] is PRE: kw['pretrained'] = _lite0()
     slug = ''.join(ch if ch.isalnum() else '-' for ch in name).strip('-')
     cfg = recipe('quickstart', **kw).replace(out=str(RUNS / regime / f'{slug}-s{seed}'))
     t0 = time.time()
@@ -144,7 +154,7 @@ def summary(regime):
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=('scratch', 'pretrained', 'table', 'queue'))
+    ap.add_argument('what', choices=('scratch', 'pretrained', 'options', 'table', 'queue'))
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--methods', nargs='+', default=None)

@@ -91,13 +91,15 @@ class _Images(torch.utils.data.Dataset):
         except Exception as e: return torch.zeros(3, self.size, self.size), i, f"{type(e).__name__}: {e}".splitlines()[0][:200]
 
 @torch.no_grad()
-def _score_batch(run:Run, x:torch.Tensor, uncertainty:bool) -> dict:
+def _score_batch(run:Run, x:torch.Tensor, uncertainty:bool, thresholds:torch.Tensor|None=None) -> dict:
     "Probabilities [B, C] (as the run's evaluation computes them) and, if asked, per-image uncertainties."
     from probmcl.mdn import MDN
     out = dict(scores=run.method.scores(run.model, x).float().cpu())
     if uncertainty:
         p = out['scores'].clamp(1e-7, 1 - 1e-7)
         out['uncertainty_score_entropy'] = (-(p * p.log() + (1 - p) * (1 - p).log())).mean(1)
+        thr = run.thresholds if thresholds is None else thresholds              # [C]
+        out['uncertainty_near_threshold'] = 1 - (out['scores'] - thr).abs().min(1).values   # [B]
         aux = getattr(run.model, 'aux', None)
         if isinstance(aux, MDN):
             h = run.model.encoder.features(x)
@@ -127,7 +129,7 @@ def predict(run:Run, # from `load_run`
     thr = torch.full((len(run.classes),), float(threshold)) if threshold is not None else run.thresholds
     rows = []
     for x, idx, err in dl:
-        b = _score_batch(run, x.to(dev), uncertainty)
+        b = _score_batch(run, x.to(dev), uncertainty, thr)
         for j, i in enumerate(idx.tolist()):
             r = dict(path=str(paths[i]), error=err[j])
             if not err[j]:
