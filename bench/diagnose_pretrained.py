@@ -39,8 +39,14 @@ def geometry(h):
     return dict(participation_ratio=round(pr, 1), mean_pair_cos=round(float(off.mean()), 4),
                 cos_to_ones=round(float((z @ ones).mean()), 4))
 
+def grad_rank(gr):
+    "Effective rank (participation ratio of the squared singular values) of a batch of gradients [B, n]."
+    s2 = torch.linalg.svdvals(gr.double()) ** 2
+    return float(s2.sum() ** 2 / (s2 ** 2).sum())
+
 def grad_norms(h, y, cfg, mdn=None, proj=None):
-    "Per-sample gradient norm at h of each loss term (NLL, lam*PCL; or SupCon), and Sim quantiles."
+    """Per-sample gradient norm at h of each loss term (NLL, lam*PCL; or SupCon), the effective rank of the batch's
+    gradient matrix (how many directions of feature space the term moves), and Sim quantiles."""
     from probmcl.losses import ProbMCLLoss, gmm_similarity
     from probmcl.baselines import MultiLabelSupConLoss
     h = h.clone().requires_grad_(True)
@@ -55,6 +61,7 @@ def grad_norms(h, y, cfg, mdn=None, proj=None):
                 if tag and k == 'nll': continue
                 gr, = torch.autograd.grad(v, h, retain_graph=True)
                 out[f'grad_{k}{tag}'] = float(gr.norm(dim=1).mean())
+                if not tag: out[f'grad_rank_{k}'] = grad_rank(gr)
             s = gmm_similarity(g, h.shape[1] if sim_dim is None else sim_dim).detach()
             off = s[~torch.eye(len(s), dtype=bool)]
             out[f'sim_median{tag}'] = float(off.median()); out[f'sim_p90{tag}'] = float(off.quantile(.9))
@@ -62,7 +69,7 @@ def grad_norms(h, y, cfg, mdn=None, proj=None):
     if proj is not None:
         loss = MultiLabelSupConLoss(cfg.tau, cfg.alpha, cfg.overlap)(proj(h), y)
         gr, = torch.autograd.grad(loss, h)
-        out['grad_supcon'] = float(gr.norm(dim=1).mean())
+        out['grad_supcon'] = float(gr.norm(dim=1).mean()); out['grad_rank_supcon'] = grad_rank(gr)
     return {k: float(f'{v:.4g}') for k, v in out.items()}
 
 def uncertainty_rows(run, loader, name):

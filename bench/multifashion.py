@@ -40,7 +40,9 @@ def run(name, base=BASE, **kw):
     t0 = time.time()
     r = train_cached(cfg)
     print(f'  {name}: mAP {100 * r["mAP"]:.2f}  ({r["timings"]["total_s"]:.0f} s; this call {time.time() - t0:.0f} s)', flush=True)
-    return dict(run=name, **{k: round(100 * r[k], 2) for k in KEYS}, wall_s=round(r['timings']['total_s']), out=cfg.out)
+    val = r.get('val') or {}
+    return dict(run=name, **{k: round(100 * r[k], 2) for k in KEYS}, **{f'val_{k}': round(100 * val[k], 2) for k in KEYS if k in val},
+                wall_s=round(r['timings']['total_s']), out=cfg.out)
 
 
 def table(rows, csv, cols=('run',) + KEYS + ('wall_s',)):
@@ -144,19 +146,28 @@ PAPER_SCALES = dict(nll_norm='none', sim_dim=None, lam=0.3, mdn_init='paper')
 FROZEN = dict(finetune=False, cls_epochs=4, cls_lr=5e-3)
 
 def scales():
-    "The quick-start's departures from the paper's loss scales, one at a time (MultiDigits 2,000 / 500, 6 epochs stage 1)."
-    md = dict(dataset='multidigits', seed=0, quiet=True)
+    """The quick-start's departures from the paper's loss scales, one at a time (MultiDigits 1,800 / 200 val / 500 test,
+    6 epochs stage 1). Selected on validation: the ProbMCL row with the best val mAP is the quick-start recipe, and
+    only that row's test mAP is shown (once, in its own column); the SupCon and ASL rows are references."""
+    md = dict(dataset='multidigits', seed=0, quiet=True, val_frac=0.1)
     rows = [run('paper scales, linear head, frozen', md, **PAPER_SCALES, head_norm=False, **FROZEN),
             run('nll_norm=per_dim, linear head, frozen', md, **{**PAPER_SCALES, 'nll_norm': 'per_dim'}, head_norm=False, **FROZEN),
             run('per_dim, lam 1, BN + linear, frozen', md, **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0}, **FROZEN),
             run('per_dim, lam 1, sim_dim 16, BN + linear, frozen', md,
                 **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0, 'sim_dim': 16.0}, **FROZEN),
             run('per_dim, lam 1, MDN init torch, BN + linear, frozen', md, **FROZEN),
-            run('supcon, BN + linear, frozen', md, method='supcon', **FROZEN),
+            run('paper scales, linear head, fine-tuned', md, **PAPER_SCALES, head_norm=False),
             run('paper scales, BN + linear, fine-tuned', md, **PAPER_SCALES),
-            run('quickstart (per_dim, lam 1, init torch, fine-tuned)', md),
-            run('asl end to end, 6 epochs', md, method='asl')]
-    return table(rows, 'scale_ablation_multidigits.csv')
+            run('per_dim, lam 1, init torch, linear head, fine-tuned', md, head_norm=False),
+            run('quickstart (per_dim, lam 1, init torch, BN + linear, fine-tuned)', md),
+            run('supcon, BN + linear, frozen (reference)', md, method='supcon', **FROZEN),
+            run('asl end to end, 6 epochs (reference)', md, method='asl')]
+    df = pd.DataFrame(rows)
+    probmcl_rows = ~df.run.str.contains('reference')
+    best = df[probmcl_rows].val_mAP.idxmax()
+    df['chosen'] = (df.index == best).astype(int)
+    df['test_mAP'] = df.mAP.where(df.index == best)                # test scored once: the chosen row only
+    return table(df.to_dict('records'), 'scale_ablation_multidigits.csv', ('run', 'val_mAP', 'val_CF1', 'val_OF1', 'chosen', 'test_mAP', 'wall_s'))
 
 
 if __name__ == '__main__':

@@ -116,7 +116,7 @@ RECIPES = {
         out='runs/probmcl-multidigits', dataset='multidigits', img_size=32,
         backbone='resnet10t', backbone_kwargs=dict(channels=(32, 64, 128, 256), stem_width=16),
         epochs=6, cls_epochs=6, batch_size=64, lr=2e-3, cls_lr=2e-3, ra_magnitude=5, workers=1, threads=1,
-        nll_norm='per_dim', lam=1.0, mdn_init='torch', finetune=True, head_norm=True),
+        finetune=True),   # the paper's loss scales and plain linear head, chosen on val (07_cli)
     'coco-tresnet-m': dict(  # paper Table 1 (upper block): TResNet-M @224, 2 GPUs x 64
         out='runs/probmcl-coco-tresnet-m', dataset='coco', backbone='tresnet_m', img_size=224,
         epochs=80, cls_epochs=40, batch_size=128, lr=1e-4, tau=0.2, lam=0.3, alpha=0.6, overlap='jaccard',

@@ -211,6 +211,12 @@ def expected_pages():
 def check_pages():
     fails = [f"{nb.name}: no page {page} in _site/" for nb, page in expected_pages().items() if not (SITE / page).exists()]
     print(f"[check] pages: {len(expected_pages()) - len(fails)}/{len(expected_pages())} notebooks have a page")
+    idx = SITE / 'search' / 'search_index.json'
+    docs = json.loads(idx.read_text())['docs'] if idx.exists() else []
+    indexed = {d['location'].split('#')[0] for d in docs}
+    fails += [f"search index: no entry for {page}" for page in expected_pages().values() if page not in indexed]
+    if not any(d['location'] == 'losses.html#pcl_loss' for d in docs): fails.append("search index: no entry for losses.html#pcl_loss")
+    print(f"[check] search: {len(docs)} entries, every page indexed: {all(p in indexed for p in expected_pages().values())}")
     return fails
 
 def module_of(nb_path):
@@ -257,12 +263,12 @@ def check_hidden():
 
 def _local(url): return not re.match(r'^([a-z][a-z0-9+.-]*:|//)', url, re.I)
 
-def check_links_and_assets():
+def check_links_and_assets(site=SITE, quiet=False):
     "Internal links resolve (files and #anchors); no page or stylesheet loads anything from outside the site."
     fails, n_links, n_assets = [], 0, 0
-    pages = {p: parse_page(p) for p in SITE.rglob('*.html')}
+    pages = {p: parse_page(p) for p in site.rglob('*.html')}
     for path, pg in pages.items():
-        rel = path.relative_to(SITE)
+        rel = path.relative_to(site)
         for tag, attr, url, rel_attr in pg.refs:
             is_asset = tag in ('script', 'img', 'iframe', 'source', 'video', 'audio', 'embed', 'object') or \
                        (tag == 'link' and not re.search(r'canonical|alternate', str(rel_attr)))
@@ -274,15 +280,16 @@ def check_links_and_assets():
             n_links += 1
             target, _, frag = url.partition('#')
             base = CFG['doc_baseurl'].rstrip('/') + '/'
-            if target.startswith(base): target = str(SITE / target[len(base):])   # absolute links of 404.html
+            if target.startswith(base): target = str(site / target[len(base):])   # absolute links of 404.html
             tpath = (path.parent / target).resolve() if target else path
             if target.endswith('/'): tpath = tpath / 'index.html'
             if not tpath.exists(): fails.append(f"{rel}: broken link {url}"); continue
             if frag and tpath.suffix == '.html' and frag not in pages.get(tpath, parse_page(tpath)).ids:
                 fails.append(f"{rel}: link {url}: no element id={frag!r} in {tpath.name}")
-    for css in SITE.rglob('*.css'):
+    for css in site.rglob('*.css'):
         for url in re.findall(r'url\(\s*[\'"]?([^\'")]+)', css.read_text(errors='replace')):
-            if not _local(url) and not url.startswith('data:'): fails.append(f"{css.relative_to(SITE)}: url({url}) loads from outside the site")
+            if not _local(url) and not url.startswith('data:'): fails.append(f"{css.relative_to(site)}: url({url}) loads from outside the site")
+    if quiet: return fails
     print(f"[check] links: {n_links} internal links on {len(pages)} pages, {sum('broken' in f or 'no element' in f for f in fails)} broken; "
           f"{n_assets} assets, {sum('outside' in f for f in fails)} from outside")
     return fails
@@ -342,8 +349,20 @@ def check_browser():
                 print(f"[check] chromium losses.html: pcl_loss section lists {len(inspect.signature(pcl_loss).parameters)} parameters with their docments")
     return fails
 
+def check_selftest():
+    "The link and asset check must fail on a page that breaks each rule (a check that cannot fail is no check)."
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, 'a.html').write_text('<a href="b.html">ok</a><a href="missing.html">x</a><a href="b.html#nope">y</a>'
+                                     '<script src="https://cdn.example.org/x.js"></script>')
+        Path(d, 'b.html').write_text('<h1 id="top">b</h1>')
+        Path(d, 's.css').write_text('@font-face { src: url(https://fonts.example.org/f.woff2) }')
+        got = check_links_and_assets(Path(d), quiet=True)
+    kinds = ['broken link missing.html', "no element id='nope'", 'cdn.example.org', 'fonts.example.org']
+    missed = [k for k in kinds if not any(k in f for f in got)]
+    return [f"self-test: the link/asset check did not catch {missed}"] if missed or len(got) != 4 else []
+
 def check(browser=True):
-    fails = check_pages() + check_names() + check_hidden() + check_links_and_assets() + (check_browser() if browser else [])
+    fails = check_selftest() + check_pages() + check_names() + check_hidden() + check_links_and_assets() + (check_browser() if browser else [])
     for f in fails: print('FAILED', f)
     print(f"[check] {'site OK' if not fails else f'{len(fails)} failures'}")
     return not fails

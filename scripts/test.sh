@@ -26,15 +26,16 @@ t0=$(date +%s)
 if bash scripts/docs.sh --check > "$logdir/docs.log" 2>&1; then passed=$((passed+1)); grep -E '^\[(docs|check)\]' "$logdir/docs.log"; else
   echo "FAILED docs (bash scripts/docs.sh --check):"; grep -E "FAILED|Error|error|\[check\]" "$logdir/docs.log" | head -20 | sed 's/^/    /'; failed=$((failed+1)); fi
 echo "[test] docs finished in $(( $(date +%s) - t0 ))s"
-# nbdev sync checks: a clean clone must be exported and clean already.
+# Sync checks: a clean clone must be exported, clean, and its README generated already.
 # A snapshot is the hash of every tracked or untracked (not ignored) file's content.
 snapshot() { git ls-files -co --exclude-standard -z | xargs -0 sha256sum 2>/dev/null; }
-for step in nbdev_export nbdev_clean; do
+# scripts/readme.py too: README.md and the landing page's results must be what the committed CSVs give.
+for step in nbdev_export nbdev_clean "python scripts/readme.py"; do
   before="$(snapshot)"
   $step >/dev/null 2>&1
   after="$(snapshot)"
   if [ "$before" == "$after" ]; then passed=$((passed+1)); else
-    echo "FAILED $step changed files (run nbdev_export && nbdev_clean, then commit):"
+    echo "FAILED $step changed files (run nbdev_export && nbdev_clean && python scripts/readme.py, then commit):"
     diff <(echo "$before") <(echo "$after") | grep '^>' | awk '{print "  " $3}' | head -20
     failed=$((failed+1)); fi
 done
