@@ -90,8 +90,7 @@ def uncertainty_rows(run, loader, name):
     thr, p = run.thresholds, cat['scores'].clamp(1e-7, 1 - 1e-7)
     err = (cat['scores'] >= thr) != y.bool()
     signals = {f'{k.removeprefix("uncertainty_")} (per image)': v for k, v in cat.items() if k.startswith('uncertainty_')}
-    margin = 1 - (cat['scores'] - thr).abs()                        # [N, C] larger = closer to the class's threshold
-    signals['1 - min margin to threshold (per image)'] = margin.max(1).values
+    margin = 1 - (cat['scores'] - thr).abs()                        # [N, C]; its max over classes is predict's near_threshold
     signals['score entropy (per label)'] = -(p * p.log() + (1 - p) * (1 - p).log())
     signals['1 - margin to threshold (per label)'] = margin
     if per_label[0] is not None: signals['MDN component variance (per label)'] = torch.cat(per_label)
