@@ -49,7 +49,7 @@ def diagnosis_markdown():
     return text
 
 def results_cell():
-    return ("## Results (generated from `data/*.csv` by `scripts/readme.py`)\n\n"
+    return ("## Results\n\nGenerated from the CSV files in `data/` by `scripts/readme.py`. "
             "Every run holds out 10 % of its training canvases for validation; every choice (recipe, variant, thresholds) "
             "is made on val, and the test split is scored once, after the last epoch. Three seeds per method, mean ± std; "
             "equal epochs per table, wall times per run on one CPU thread. `python bench/benchmark.py queue` fills the "
