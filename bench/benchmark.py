@@ -71,10 +71,10 @@ PRETRAINED = dict(base=PRE, methods={
     'kmcl': dict(method='kmcl', epochs=8),
     'bce': dict(method='bce', epochs=8, **BASELINE)})
 # Item 5 of the evidence issue: which named option keeps ProbMCL's contrastive stage from collapsing the ImageNet
-# features (bench/diagnose_pretrained.py)? Frozen protocol, one seed, chosen by val mAP.
+# features (bench/diagnose_pretrained.py)? Frozen protocol, one seed, chosen by val mAP; the base configuration is the
+# pretrained table's 'probmcl (frozen, paper protocol)' row.
 FROZEN = dict(method='probmcl', epochs=3, cls_epochs=5, finetune=False, **CONTRASTIVE)
 OPTIONS = dict(base=PRE, methods={
-    'quick-start scales (lam 1, sim_dim n)': FROZEN,
     'lam 0.3 (paper)': {**FROZEN, 'lam': 0.3},
     'sim_dim 64': {**FROZEN, 'sim_dim': 64.0},
     'stage-1 lr 2e-4': {**FROZEN, 'lr': 2e-4}})
@@ -154,7 +154,7 @@ def verdict(df, a, b):
     m, h, n = paired(df, a, b)
     if n < 2: return f"{a} vs {b}: {n} paired seed(s), too few to compare yet."
     what = (f"**{a} beats {b}** by {m:.2f} mAP" if m - h > 0 else f"**{a} trails {b}** by {-m:.2f} mAP" if m + h < 0
-            else f"**no measurable difference** between {a} and {b} ({m:+.2f} mAP")
+            else f"**no measurable difference** between {a} and {b} ({m:+.2f} mAP, the interval includes 0")
     return what + (f" (95 % CI ±{h:.2f}, {n} seeds paired)." if 'no measurable' not in what else f", 95 % CI ±{h:.2f}, {n} seeds paired).")
 
 def summary(regime):
@@ -163,7 +163,7 @@ def summary(regime):
     import pandas as pd
     spec, fname = REGIMES[regime]
     if not (DATA / fname).exists(): return f"{fname}: no rows yet"
-    df = pd.read_csv(DATA / fname)
+    df = pd.read_csv(DATA / fname).drop_duplicates(['method', 'seed'], keep='last')
     order = {m: i for i, m in enumerate(spec['methods'])}
     df = df.sort_values(['method', 'seed'], key=lambda c: c.map(order) if c.name == 'method' else c)
     g = df.groupby('method', sort=False)
@@ -171,7 +171,8 @@ def summary(regime):
     lines = ['| method | seeds | test mAP | test CF1 | test OF1 | val mAP | epochs | wall s |', '|---|---|---|---|---|---|---|---|']
     lines += [f"| {m} | {len(d)} | {f(d, 'mAP')} | {f(d, 'CF1')} | {f(d, 'OF1')} | {f(d, 'val_mAP')} | {d.epochs.iloc[0]} | {d.wall_s.mean():.0f} |"
               for m, d in g]
-    val = g.val_mAP.mean()
+    shared = set.intersection(*(set(d.seed) for _, d in g))          # select on the seeds every method has
+    val = df[df.seed.isin(shared)].groupby('method').val_mAP.mean()
     ours = val[val.index.str.startswith('probmcl')]
     others = val[~val.index.str.startswith('probmcl')]
     if len(ours) and len(others):

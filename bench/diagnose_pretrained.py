@@ -51,8 +51,9 @@ def grad_norms(h, y, cfg, mdn=None, proj=None):
     from probmcl.baselines import MultiLabelSupConLoss
     h = h.clone().requires_grad_(True)
     out = {}
+    z = F.normalize(h, dim=1)
     if mdn is not None:
-        z, g = F.normalize(h, dim=1), mdn(h)
+        g = mdn(h if cfg.mdn_input == 'h' else z)
         for sim_dim in (None, 1.0):
             crit = ProbMCLLoss(cfg.tau, cfg.alpha, cfg.lam, cfg.overlap, sim_dim=sim_dim, nll_norm=cfg.nll_norm)
             parts = crit.parts(z, g, y)
@@ -67,7 +68,7 @@ def grad_norms(h, y, cfg, mdn=None, proj=None):
             out[f'sim_median{tag}'] = float(off.median()); out[f'sim_p90{tag}'] = float(off.quantile(.9))
             out[f'sim_below_1e-3{tag}'] = float((off < 1e-3).float().mean())
     if proj is not None:
-        loss = MultiLabelSupConLoss(cfg.tau, cfg.alpha, cfg.overlap)(proj(h), y)
+        loss = MultiLabelSupConLoss(cfg.tau, cfg.alpha, cfg.overlap)(proj(h if cfg.mdn_input == 'h' else z), y)
         gr, = torch.autograd.grad(loss, h)
         out['grad_supcon'] = float(gr.norm(dim=1).mean()); out['grad_rank_supcon'] = grad_rank(gr)
     return {k: float(f'{v:.4g}') for k, v in out.items()}

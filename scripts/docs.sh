@@ -5,6 +5,7 @@
 #                                   asset, and headless Chromium finding the math typeset and the API tables (CI)
 #   bash scripts/docs.sh --serve    build, then MkDocs' live preview on http://127.0.0.1:8000
 set -euo pipefail
+case "${1:-}" in ""|--check|--serve) ;; *) echo "usage: bash scripts/docs.sh [--check|--serve]" >&2; exit 2 ;; esac
 export PROBMCL_SETUP_DOCS=1
 source "$(dirname "$0")/setup.sh"
 export NO_MKDOCS_2_WARNING=1 MPLBACKEND=Agg PYTHONWARNINGS="${PYTHONWARNINGS:-ignore}"
@@ -17,6 +18,8 @@ t0=$(date +%s)
 "${offline[@]}" python scripts/docs.py build
 echo "[docs] built in $(( $(date +%s) - t0 ))s$([ ${#offline[@]} -gt 0 ] && echo ", in a network namespace with no network (${offline[0]} ${offline[1]})")"
 case "${1:-}" in
+  "") ;;
   --check) python scripts/docs.py check ;;
   --serve) python scripts/docs.py serve ;;
+  *) echo "usage: bash scripts/docs.sh [--check|--serve]" >&2; exit 2 ;;
 esac

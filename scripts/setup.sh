@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; 
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   "$VENV/bin/python" -m pip install -q -e ".[dev,docs]" 2>&1 | grep -v '^WARNING: Location' || true
-  "$VENV/bin/python" -c "import probmcl, torch, timm, nbdev" || { echo "[setup] install failed: see the pip output above"; exit 1; }
+  "$VENV/bin/python" -c "import probmcl, torch, timm, nbdev, mkdocs, material, mkdocs_jupyter, yaml, markdown" || { echo "[setup] install failed: see the pip output above"; exit 1; }
   echo "$want" > "$STAMP"
 fi
 # Fashion-MNIST (the MultiFashion benchmark) comes from Debian's dataset-fashion-mnist.

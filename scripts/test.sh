@@ -24,7 +24,8 @@ done
 # every notebook, then MkDocs builds _site/ with no network and scripts/docs.py checks it, in headless Chromium too.
 t0=$(date +%s)
 if bash scripts/docs.sh --check > "$logdir/docs.log" 2>&1; then passed=$((passed+1)); grep -E '^\[(docs|check)\]' "$logdir/docs.log"; else
-  echo "FAILED docs (bash scripts/docs.sh --check):"; grep -E "FAILED|Error|error|\[check\]" "$logdir/docs.log" | head -20 | sed 's/^/    /'; failed=$((failed+1)); fi
+  echo "FAILED docs (bash scripts/docs.sh --check):"
+  { grep -iE "failed|error|\[check\]|\[setup\]" "$logdir/docs.log" || tail -20 "$logdir/docs.log"; } | head -25 | sed 's/^/    /'; failed=$((failed+1)); fi
 echo "[test] docs finished in $(( $(date +%s) - t0 ))s"
 # Sync checks: a clean clone must be exported, clean, and its README generated already.
 # A snapshot is the hash of every tracked or untracked (not ignored) file's content.
