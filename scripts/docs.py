@@ -148,6 +148,10 @@ def mkdocs_config(nav):
             custom_mathjax_url='assets/mathjax/load.js')}],
         nav=nav)
 
+def expected_pages():
+    "{notebook: page file name} from the processed notebooks' front matter."
+    return {p: page_name(front_matter(json.loads((PROC / p.name).read_text())), p) for p in notebooks()}
+
 def build(proc=True):
     "Process the notebooks with nbdev, convert them for MkDocs, and build _site/."
     import yaml
@@ -158,7 +162,7 @@ def build(proc=True):
         sys.exit(f"MathJax is not at {MATHJAX}: run `bash scripts/docs.sh`, whose set-up fetches mathjax@3.2.2 from the npm registry once (needs npm).")
     shutil.rmtree(BUILD, ignore_errors=True); SRC.mkdir(parents=True)
     nbs = notebooks()
-    pages = {p.stem: page_name(front_matter(json.loads((PROC / p.name).read_text())), p) for p in nbs}
+    pages = {p.stem: page for p, page in expected_pages().items()}
     nav, modules, tutorials = [], [], []
     for p in nbs:
         name, title, nb = convert_notebook(PROC / p.name, p, pages)
@@ -205,19 +209,16 @@ class _Page(HTMLParser):
 def parse_page(path):
     p = _Page(); p.feed(path.read_text(errors='replace')); p.text = ' '.join(''.join(p.text).split()); return p
 
-def expected_pages():
-    "{notebook: page file name} from the processed notebooks' front matter."
-    return {p: page_name(front_matter(json.loads((PROC / p.name).read_text())), p) for p in notebooks()}
-
 def check_pages():
-    fails = [f"{nb.name}: no page {page} in _site/" for nb, page in expected_pages().items() if not (SITE / page).exists()]
-    print(f"[check] pages: {len(expected_pages()) - len(fails)}/{len(expected_pages())} notebooks have a page")
+    expected = expected_pages()
+    fails = [f"{nb.name}: no page {page} in _site/" for nb, page in expected.items() if not (SITE / page).exists()]
+    print(f"[check] pages: {len(expected) - len(fails)}/{len(expected)} notebooks have a page")
     idx = SITE / 'search' / 'search_index.json'
     docs = json.loads(idx.read_text())['docs'] if idx.exists() else []
     indexed = {d['location'].split('#')[0] for d in docs}
-    fails += [f"search index: no entry for {page}" for page in expected_pages().values() if page not in indexed]
+    fails += [f"search index: no entry for {page}" for page in expected.values() if page not in indexed]
     if not any(d['location'] == 'losses.html#pcl_loss' for d in docs): fails.append("search index: no entry for losses.html#pcl_loss")
-    print(f"[check] search: {len(docs)} entries, every page indexed: {all(p in indexed for p in expected_pages().values())}")
+    print(f"[check] search: {len(docs)} entries, every page indexed: {all(p in indexed for p in expected.values())}")
     return fails
 
 def module_of(nb_path):
