@@ -29,17 +29,16 @@ the tables keep these scales for both ProbMCL rows.
 """
 import argparse, csv, json, sys, time
 from pathlib import Path
-import numpy as np
 from probmcl.config import recipe
 from probmcl.methods import load_plugins
-from probmcl.topology import train_cached
+from probmcl.metrics import METRIC_KEYS
+from probmcl.compare import PER_DIM, run_entry, summarize, read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS, DATA = ROOT / 'runs' / 'benchmark', ROOT / 'data'
-KEYS = ('mAP', 'CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')
-COLS = ('method', 'seed') + KEYS + ('val_mAP', 'epochs', 'wall_s')
+COLS = ('method', 'seed') + METRIC_KEYS + ('val_mAP', 'epochs', 'wall_s')   # `method` holds the entry's name in these CSVs
 BASELINE = dict(head_norm=False)
-CONTRASTIVE = dict(nll_norm='per_dim', lam=1.0, mdn_init='torch', head_norm=True)
+CONTRASTIVE = PER_DIM                              # per-dim NLL, lambda 1, torch MDN init, BatchNorm + linear head
 
 SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=3000, n_test=1000, val_frac=0.1, quiet=True, workers=0, threads=1),
                methods={'probmcl (fine-tuned)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=True, **CONTRASTIVE),
@@ -52,12 +51,8 @@ SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=3000, n_te
 
 def _lite0():
     "Real ImageNet EfficientNet-Lite0 weights as a timm checkpoint (converted once, offline)."
-    from probmcl.mdn import efficientnet_lite0_weights, convert_checkpoint_by_order
-    w = RUNS / 'weights' / 'tf_efficientnet_lite0.safetensors'
-    if not w.exists():
-        w.parent.mkdir(parents=True, exist_ok=True)
-        convert_checkpoint_by_order(efficientnet_lite0_weights(), 'tf_efficientnet_lite0', w)
-    return str(w)
+    from probmcl.mdn import lite0_checkpoint
+    return str(lite0_checkpoint(RUNS / 'weights'))
 
 PRE = dict(dataset='multifashion', img_size=96, n_train=1500, n_test=1000, val_frac=0.1, quiet=True, workers=0, threads=1,
            backbone='tf_efficientnet_lite0', backbone_kwargs={})
@@ -82,21 +77,18 @@ REGIMES = dict(scratch=(SCRATCH, 'benchmark_scratch.csv'), pretrained=(PRETRAINE
                options=(OPTIONS, 'probmcl_options_pretrained.csv'))
 
 
-def done_rows(path):
-    if not path.exists(): return []
-    with open(path) as f: return list(csv.DictReader(f))
+done_rows = read_rows
 
 def run_one(regime, name, seed):
+    "One (method, seed) row through `probmcl.compare.run_entry` (resumes the run's checkpoint if it was killed)."
     spec, _ = REGIMES[regime]
     kw = {**spec['base'], **spec['methods'][name], 'seed': seed}
     if spec['base'] is PRE: kw['pretrained'] = _lite0()
     slug = ''.join(ch if ch.isalnum() else '-' for ch in name).strip('-')
-    cfg = recipe('quickstart', **kw).replace(out=str(RUNS / regime / f'{slug}-s{seed}'))
-    t0 = time.time()
-    r = train_cached(cfg)
-    ep = cfg.epochs + (cfg.cls_epochs if cfg.method in ('probmcl', 'supcon') else 0)
-    return dict(method=name, seed=seed, **{k: round(100 * r[k], 2) for k in KEYS},
-                val_mAP=round(100 * r['val']['mAP'], 2), epochs=ep, wall_s=round(r['timings']['total_s']))
+    cfg = recipe('quickstart', **kw).replace(out=str(RUNS / regime / f'{slug}-s{seed}'), resume=True)
+    row = run_entry(name, cfg.to_dict())
+    if row.get('error'): sys.exit(f"{regime} {name} seed {seed} failed: {row['error']}")
+    return {'method': name, **{k: row[k] for k in COLS[1:]}}
 
 def append_row(path, row):
     "Append one row (and the header if the file is new) in one write, so that parallel workers do not interleave."
@@ -140,45 +132,12 @@ def queue(workers=2, seeds=(0, 1, 2)):
         time.sleep(5)
         running = [p for p in running if p.poll() is None]
 
-def paired(df, a, b):
-    "Test mAP of method a minus method b, paired by seed: (mean, 95 % t half-width, n seeds)."
-    from scipy.stats import t
-    x = df[df.method == a].set_index('seed').mAP
-    y = df[df.method == b].set_index('seed').mAP
-    d = (x - y).dropna()
-    if len(d) < 2: return float(d.mean()) if len(d) else float('nan'), float('nan'), len(d)
-    return float(d.mean()), float(t.ppf(.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))), len(d)
-
-def verdict(df, a, b):
-    "One sentence on a against b from the paired differences."
-    m, h, n = paired(df, a, b)
-    if n < 2: return f"{a} vs {b}: {n} paired seed(s), too few to compare yet."
-    what = (f"**{a} beats {b}** by {m:.2f} mAP" if m - h > 0 else f"**{a} trails {b}** by {-m:.2f} mAP" if m + h < 0
-            else f"**no measurable difference** between {a} and {b} ({m:+.2f} mAP, the interval includes 0")
-    return what + (f" (95 % CI ±{h:.2f}, {n} seeds paired)." if 'no measurable' not in what else f", 95 % CI ±{h:.2f}, {n} seeds paired).")
-
 def summary(regime):
     """Markdown: mean ± std over seeds per method, then ProbMCL (its best variant by val mAP) against the best other
-    method by val mAP, paired by seed, and the sentence that comparison supports."""
-    import pandas as pd
+    method by val mAP, paired by seed, and the sentence that comparison supports (`probmcl.compare.summarize`)."""
     spec, fname = REGIMES[regime]
     if not (DATA / fname).exists(): return f"{fname}: no rows yet"
-    df = pd.read_csv(DATA / fname).drop_duplicates(['method', 'seed'], keep='last')
-    order = {m: i for i, m in enumerate(spec['methods'])}
-    df = df.sort_values(['method', 'seed'], key=lambda c: c.map(order) if c.name == 'method' else c)
-    g = df.groupby('method', sort=False)
-    f = lambda d, k: f"{d[k].mean():.2f} ± {d[k].std(ddof=1):.2f}" if len(d) > 1 else f"{d[k].iloc[0]:.2f}"
-    lines = ['| method | seeds | test mAP | test CF1 | test OF1 | val mAP | epochs | wall s |', '|---|---|---|---|---|---|---|---|']
-    lines += [f"| {m} | {len(d)} | {f(d, 'mAP')} | {f(d, 'CF1')} | {f(d, 'OF1')} | {f(d, 'val_mAP')} | {d.epochs.iloc[0]} | {d.wall_s.mean():.0f} |"
-              for m, d in g]
-    shared = set.intersection(*(set(d.seed) for _, d in g))          # select on the seeds every method has
-    val = df[df.seed.isin(shared)].groupby('method').val_mAP.mean()
-    ours = val[val.index.str.startswith('probmcl')]
-    others = val[~val.index.str.startswith('probmcl')]
-    if len(ours) and len(others):
-        a, b = ours.idxmax(), others.idxmax()
-        lines += ['', f"Chosen on val mAP: ProbMCL's best variant is *{a}*, the best other method *{b}*. " + verdict(df, a, b)]
-    return '\n'.join(lines)
+    return summarize(read_rows(DATA / fname), 'probmcl', list(spec['methods']))
 
 def results_markdown():
     "The landing page's results section, generated from data/benchmark_*.csv (scripts/readme.py writes it)."

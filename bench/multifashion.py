@@ -79,13 +79,10 @@ def spl_linear():
     computed once), 25 epochs, batch 16, lr 1e-3, the epoch chosen on a clean validation split (20 % of training)."""
     import numpy as np, torch, timm
     from probmcl.data import MultiFashion, test_transforms, single_positive
-    from probmcl.mdn import Encoder, efficientnet_lite0_weights, convert_checkpoint_by_order
+    from probmcl.mdn import Encoder, lite0_checkpoint
     from probmcl.spl import fit_linear_spl, expected_positives
     from probmcl.metrics import multilabel_metrics
-    w = RUNS / 'weights' / 'tf_efficientnet_lite0.safetensors'
-    if not w.exists():
-        w.parent.mkdir(parents=True, exist_ok=True)
-        convert_checkpoint_by_order(efficientnet_lite0_weights(), 'tf_efficientnet_lite0', w)
+    w = lite0_checkpoint(RUNS / 'weights')
     cache = RUNS / 'lite0_features_64px.pt'
     if not cache.exists():
         enc = Encoder('tf_efficientnet_lite0', pretrained=w).eval()

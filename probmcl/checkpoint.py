@@ -12,9 +12,9 @@ import torch
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['seed_everything', 'mix_seed', 'seed_worker', 'rng_state', 'set_rng_state', 'atomic_write', 'save_weights',
-           'load_weights', 'CheckpointError', 'checkpoint_name', 'save_checkpoint', 'load_checkpoint', 'RunLock',
-           'check_output_folder']
+__all__ = ['RUN_FILES', 'seed_everything', 'mix_seed', 'seed_worker', 'rng_state', 'set_rng_state', 'atomic_write',
+           'save_weights', 'load_weights', 'CheckpointError', 'checkpoint_name', 'save_checkpoint', 'load_checkpoint',
+           'RunLock', 'check_output_folder', 'existing_run', 'check_existing_run', 'clear_run']
 
 # %% ../nbs/05b_checkpoint.ipynb #232a468d
 def seed_everything(seed:int, # the seed of python, numpy and torch (CPU and CUDA)
@@ -192,3 +192,39 @@ def check_output_folder(out:str|Path, # the run folder
     if free < need_bytes:
         raise ValueError(f"the output folder {out} has {free / 2**20:.0f} MB free but a checkpoint needs about {need_bytes / 2**20:.0f} MB; "
                          "free some space or choose another --out.")
+
+# %% ../nbs/05b_checkpoint.ipynb #2ec940fc
+RUN_FILES = ('metrics.json', 'metrics.csv', 'model.safetensors', 'config.json', 'classes.json', 'preprocess.json',
+             'thresholds.json', 'curves.png', 'per_class.csv', 'per_class.png', 'skipped_images.txt', 'ckpt')
+
+def existing_run(out:str|Path, # the run folder
+                ) -> str|None: # 'finished', 'unfinished' or None
+    "What `out` holds: a finished run (`metrics.json`), an unfinished one (a checkpoint), or neither."
+    out = Path(out)
+    if (out / 'metrics.json').is_file(): return 'finished'
+    if (out / 'ckpt' / 'LATEST').is_file(): return 'unfinished'
+    return None
+
+def check_existing_run(out:str|Path, # the run folder (--out)
+                       resume:bool=False, # the run continues what `out` holds
+                       overwrite:bool=False, # the run replaces what `out` holds
+                      ):
+    "Raise `ValueError` when `out` holds a run that this one would silently replace."
+    if resume and overwrite: raise ValueError("--resume and --overwrite contradict each other: --resume continues the run in --out, --overwrite replaces it.")
+    kind = existing_run(out)
+    if kind is None or resume or overwrite: return
+    if kind == 'finished':
+        raise ValueError(f"--out {str(out)!r} holds a finished run (metrics.json), which is kept: choose another --out, "
+                         "or pass --overwrite to replace it.")
+    raise ValueError(f"--out {str(out)!r} holds an unfinished run (a checkpoint in ckpt/): pass --resume to continue it, "
+                     "--overwrite to start afresh, or choose another --out.")
+
+def clear_run(out:str|Path, # the run folder
+             ) -> list: # the names removed
+    "Remove the files a run writes (`RUN_FILES`) from `out`, before a run that replaces it starts."
+    gone = []
+    for name in RUN_FILES:
+        p = Path(out) / name
+        if p.is_dir(): shutil.rmtree(p); gone.append(name)
+        elif p.exists(): p.unlink(); gone.append(name)
+    return gone

@@ -6,11 +6,11 @@
 from __future__ import annotations
 import argparse, dataclasses, json, sys, typing
 from fastcore.docments import docments
-from .config import RECIPES, recipe, TrainConfig, load_config, report_errors
+from .config import RECIPES, RENAMED, recipe, TrainConfig, load_config, report_errors, renamed_fields
 from .trainer import train
 
 # %% auto #0
-__all__ = ['train_parser', 'config_from_args', 'probmcl_train']
+__all__ = ['LAUNCH_ONLY', 'train_parser', 'config_from_args', 'probmcl_train']
 
 # %% ../nbs/07_cli.ipynb #b8ba9b8c
 def _json_object(flag):
@@ -39,10 +39,12 @@ def _flag_kwargs(name:str, hint, doc:str, default) -> dict:
     return kw
 
 # %% ../nbs/07_cli.ipynb #e690abec
-def train_parser() -> argparse.ArgumentParser:
+def train_parser(prog:str='probmcl_train', # the console script's name
+                 description:str="Train and evaluate a multi-label classifier (ProbMCL by default); writes OUT/metrics.json, "
+                                 "metrics.csv, curves.png, model.safetensors and checkpoints.", # its --help text
+                ) -> argparse.ArgumentParser:
     "The parser of `probmcl_train`: --recipe, --config, --debug, --frozen, and one flag per `TrainConfig` field."
-    p = argparse.ArgumentParser(prog='probmcl_train', description="Train and evaluate a multi-label classifier (ProbMCL by "
-                                "default); writes OUT/metrics.json, metrics.csv, curves.png, model.safetensors and checkpoints.")
+    p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument('--recipe', default='quickstart', help=f"named set-up: {', '.join(RECIPES)} (default: quickstart)")
     p.add_argument('--config', help="JSON or YAML file of TrainConfig fields (e.g. a run's config.json); flags override it")
     p.add_argument('--frozen', action='store_true', help="stage 2 on the frozen encoder (the paper's protocol): --no-finetune")
@@ -51,19 +53,27 @@ def train_parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(TrainConfig):
         names = ['--' + f.name.replace('_', '-')] + (['--' + f.name] if '_' in f.name else [])
         p.add_argument(*names, **_flag_kwargs(f.name, hints[f.name], docs[f.name] or '', getattr(base, f.name)))
+    for old, new in RENAMED.items():                             # deprecated spellings: accepted, mapped with a note
+        kw = _flag_kwargs(old, hints[new], '', None) | dict(help=argparse.SUPPRESS)
+        p.add_argument('--' + old.replace('_', '-'), '--' + old, **kw)
     return p
 
 # %% ../nbs/07_cli.ipynb #68564a03
+LAUNCH_ONLY = ('resume', 'overwrite')   # how a run was started, not what it is: flags only, never taken from a --config file
+
 def config_from_args(recipe_name:str='quickstart', # a key of `RECIPES`
                      config:str|None=None, # a JSON/YAML file of TrainConfig fields, applied over the recipe
                      **flags, # TrainConfig fields given on the command line (applied last)
                     ) -> TrainConfig:
     "The `TrainConfig` of `recipe_name`, updated by the config file, then by the flags."
-    base = recipe(recipe_name)
-    if config is not None: base = base.replace(**TrainConfig.from_dict(load_config(config)).to_dict())
-    if 'backbone' in flags and flags['backbone'] != base.backbone and 'backbone_kwargs' not in flags:
-        flags['backbone_kwargs'] = {}                            # the recipe's kwargs belong to the recipe's backbone
-    return TrainConfig.from_dict({**base.to_dict(), **flags})
+    cfg = recipe(recipe_name)
+    file = {k: v for k, v in load_config(config).items() if k not in LAUNCH_ONLY} if config is not None else {}
+    for layer in (file, flags):                                  # field by field: recipe, then the file, then the flags
+        layer = renamed_fields(layer)
+        if 'backbone' in layer and layer['backbone'] != cfg.backbone and 'backbone_kwargs' not in layer:
+            layer = {**layer, 'backbone_kwargs': {}}             # the kwargs below belong to the backbone below
+        cfg = cfg.merge(layer)
+    return cfg
 
 def probmcl_train(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                  ):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05d_config.ipynb #c89d8a49
 from __future__ import annotations
-import dataclasses, difflib, json, math, sys
+import dataclasses, difflib, json, math, sys, typing, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import timm, torch
@@ -12,7 +12,56 @@ from .methods import METHODS, load_plugins
 from .datasets import DATASETS, check_data_config
 
 # %% auto #0
-__all__ = ['RECIPES', 'TrainConfig', 'recipe', 'load_config', 'validate_config', 'report_errors']
+__all__ = ['RENAMED', 'RECIPES', 'renamed_fields', 'coerce_field', 'TrainConfig', 'recipe', 'load_config', 'validate_config',
+           'report_errors']
+
+# %% ../nbs/05d_config.ipynb #cc1dbb26
+RENAMED = dict(val_root='test_root', val_ann='test_ann', val_csv='test_csv')   # old name -> new name (deprecated in 0.1)
+
+def renamed_fields(d:dict, # field names -> values, possibly with old names
+                   note:bool=True, # warn once per old name (off for saved configs of older runs)
+                  ) -> dict: # the same with `RENAMED` names replaced
+    "Map deprecated field names to their new ones, with a one-line note for each."
+    out = {}
+    for k, v in d.items():
+        if k in RENAMED:
+            new = RENAMED[k]
+            if note: warnings.warn(f"`{k}` (--{k.replace('_', '-')}) is the test split and is now called `{new}` "
+                                   f"(--{new.replace('_', '-')}); the old name still works for now.", FutureWarning, stacklevel=3)
+            if new in d and d[new] != v: raise ValueError(f"`{k}` and `{new}` are the same setting with two values; give `{new}` only.")
+            k = new
+        out[k] = v
+    return out
+
+# %% ../nbs/05d_config.ipynb #543de0c5
+def coerce_field(name:str, # a TrainConfig field
+                 hint, # its type hint
+                 v, # the value read from a file or a dict
+                ):
+    "`v` as the type of field `name`: lists to tuples, ints to floats, numeric strings (YAML's `1e-3`) and 'none' converted; a wrong type raises."
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    base, optional = (args[0] if args else hint), type(None) in typing.get_args(hint)
+    if optional and (v is None or (isinstance(v, str) and v.lower() in ('none', 'null'))): return None
+    bad = ValueError(f"`{name}` = {v!r} in the config: expected {getattr(base, '__name__', base)}"
+                     f"{' or null' if optional else ''}, got {type(v).__name__}.")
+    if base is bool:
+        if isinstance(v, bool): return v
+        raise bad
+    if base in (int, float):
+        if isinstance(v, str):
+            try: v = float(v)
+            except ValueError: raise bad from None
+        if isinstance(v, bool) or not isinstance(v, (int, float)): raise bad
+        if base is int:
+            if float(v) != int(v): raise bad
+            return int(v)
+        return float(v) if isinstance(v, int) else v
+    if base is tuple:                                            # mdn_hidden: widths
+        if isinstance(v, (list, tuple)) and all(isinstance(e, int) and not isinstance(e, bool) for e in v): return tuple(v)
+        raise bad
+    if base is dict and not isinstance(v, dict): raise bad
+    if base is str and not isinstance(v, str): raise bad
+    return v
 
 # %% ../nbs/05d_config.ipynb #f18b97e9
 @dataclass
@@ -22,20 +71,24 @@ class TrainConfig:
     out:str='runs/probmcl' # output folder: checkpoints, metrics.csv, metrics.json, curves.png, model.safetensors
     method:str='probmcl' # a key of `METHODS`: probmcl, asl, bce, supcon, kmcl (+ plug-ins)
     seed:int=0 # seeds python, numpy, torch, the samplers and the workers
-    resume:bool=False # continue from OUT/ckpt if it exists (else start fresh)
+    resume:bool=False # continue from OUT/ckpt if it exists (else start fresh); a flag, never read from a --config file
+    overwrite:bool=False # replace the finished or unfinished run in OUT (otherwise such a folder is refused); a flag, never read from a --config file
     quiet:bool=False # no progress bars and no table
     # --- data
     dataset:str='multidigits' # a key of `DATASETS`: multidigits, multifashion, coco, csv, voc
     data_root:str|None=None # coco/csv: training image folder; voc: VOC year folder; multifashion: idx folder
-    val_root:str|None=None # coco/csv: test image folder (None: data_root)
+    test_root:str|None=None # coco/csv: test image folder (None: data_root)
     train_ann:str|None=None # coco: instances_train*.json; voc: training image set (default 'trainval')
-    val_ann:str|None=None # coco: instances_val*.json; voc: test image set (default 'test')
+    test_ann:str|None=None # coco: instances_val*.json (the test split); voc: test image set (default 'test')
     csv:str|None=None # csv: training CSV (`path,labels` or one-hot columns)
-    val_csv:str|None=None # csv: test CSV
+    test_csv:str|None=None # csv: test CSV (scored once, at the end)
+    holdout_csv:str|None=None # csv: a validation CSV of your own (replaces the val_frac split; images under holdout_root or data_root)
+    holdout_ann:str|None=None # coco: a validation instances_*.json of your own; voc: a validation image set (e.g. 'val')
+    holdout_root:str|None=None # coco/csv/voc: image folder of the holdout files (None: data_root)
     n_train:int|None=None # embedded datasets: number of training canvases (None: the dataset's default)
     n_test:int|None=None # embedded datasets: number of test canvases (None: the dataset's default)
     data_seed:int=0 # embedded datasets: seed of the canvases
-    val_frac:float=0.1 # fraction of train held out for validation (seeded; every class with >= 2 images on both sides); every choice is made on it. 0: validate on the test split (warned)
+    val_frac:float=0.1 # fraction of train held out for validation (seeded; classes with >= 2 images get a positive on both sides while val stays <= 2 x val_frac); every choice is made on it. 0: validate on the test split (warned)
     img_size:int=224 # input side in pixels
     randaugment:bool=True # RandAugment in both stages (paper)
     ra_ops:int=2 # RandAugment operations per image
@@ -77,8 +130,8 @@ class TrainConfig:
     # --- optimisation details
     ema:float=0. # EMA decay of the weights (timm ModelEmaV3 with warm-up); 0: off
     grad_clip:float=0. # clip the gradient norm at this value; 0: off
-    amp:str='no' # mixed precision: 'no', 'bf16' or 'fp16' (the losses always run in float32)
-    channels_last:bool=False # channels_last memory format (GPU)
+    amp:str='auto' # mixed precision: 'auto' (bf16 where the device computes it natively, else float32), 'no', 'bf16' or 'fp16'; the losses always run in float32
+    channels_last:bool|None=None # channels_last memory format (None: auto, on for CUDA)
     cpu:bool=False # force the CPU even when a GPU is present
     threshold:float=0.5 # probability threshold of CP/CR/CF1/OP/OR/OF1
     eval_every:int=1 # validate every this many epochs (and after the last)
@@ -93,22 +146,28 @@ class TrainConfig:
     q2l:dict=field(default_factory=dict) # Query2Label head options (hidden, n_heads, dec_layers, enc_layers, ffn, dropout)
 
     def replace(self, **kw) -> 'TrainConfig':
-        "A copy with some fields changed (unknown names raise)."
-        bad = [k for k in kw if k not in {f.name for f in dataclasses.fields(self)}]
-        if bad: raise ValueError(f"TrainConfig has no field(s) {bad}; close: "
-                                 f"{[difflib.get_close_matches(b, [f.name for f in dataclasses.fields(self)], 1) for b in bad]}.")
+        "A copy with some fields changed (unknown names raise; renamed ones are mapped with a note)."
+        kw = renamed_fields(kw)
+        names = [f.name for f in dataclasses.fields(self)]
+        bad = [k for k in kw if k not in names]
+        if bad: raise ValueError(f"TrainConfig has no field(s) {bad}; close: {[difflib.get_close_matches(b, names, 1) for b in bad]}.")
         return dataclasses.replace(self, **kw)
 
     def to_dict(self) -> dict:
         "Every field, JSON-ready (tuples as lists)."
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
+    def merge(self, d:dict, note:bool=True) -> 'TrainConfig':
+        "A copy with the fields of `d` (a config file, a run's config.json) laid over this one, each coerced to its field's type; `note`: warn on renamed fields."
+        d = renamed_fields(d, note)
+        self.replace(**{k: None for k in d})                       # unknown names raise here, before any coercion
+        hints = typing.get_type_hints(type(self))
+        return self.replace(**{k: coerce_field(k, hints[k], v) for k, v in d.items()})
+
     @classmethod
     def from_dict(cls, d:dict) -> 'TrainConfig':
-        "The config of a dict of fields (e.g. a run's config.json); unknown names raise, lists become tuples where needed."
-        base = cls()
-        kw = {k: (tuple(v) if isinstance(getattr(base, k, None), tuple) and isinstance(v, list) else v) for k, v in d.items()}
-        return base.replace(**kw)
+        "The config of a saved dict of fields over `TrainConfig()`'s defaults (e.g. a run's config.json; renamed fields are mapped quietly)."
+        return cls().merge(d, note=False)
 
 # %% ../nbs/05d_config.ipynb #5d67d91a
 RECIPES = {
@@ -159,7 +218,8 @@ def load_config(path:str|Path, # a .json, .yaml or .yml file of TrainConfig fiel
     except Exception as e:
         raise ValueError(f"--config {str(path)!r} is not valid {path.suffix[1:].upper() or 'JSON'}: {e}".splitlines()[0]) from None
     if not isinstance(d, dict): raise ValueError(f"--config {str(path)!r} must hold a mapping of TrainConfig fields, got {type(d).__name__}.")
-    TrainConfig.from_dict(d)                                      # unknown names raise here
+    d = renamed_fields(d)                                         # old names: mapped here, with a note
+    TrainConfig.from_dict(d)                                      # unknown names and wrong types raise here
     return d
 
 # %% ../nbs/05d_config.ipynb #2664ca06
@@ -227,7 +287,7 @@ def _check_choices(cfg):
     _choice(cfg, 'head_input', ('h', 'z'), " (pooled features or normalised)")
     _choice(cfg, 'mdn_input', ('h', 'z'), " (pooled features or normalised)")
     _choice(cfg, 'mdn_init', ('paper', 'torch'))
-    _choice(cfg, 'amp', ('no', 'bf16', 'fp16'))
+    _choice(cfg, 'amp', ('auto', 'no', 'bf16', 'fp16'))
     if cfg.amp == 'fp16' and (cfg.cpu or not torch.cuda.is_available()):
         raise ValueError("`amp` (--amp) = 'fp16' needs a CUDA GPU (float16 autocast and its GradScaler); on a CPU use --amp bf16 or --amp no.")
     _choice(cfg, 'labels', ('full', 'single-positive'))

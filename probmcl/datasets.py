@@ -16,8 +16,8 @@ from .data import MultiDigits, MultiFashion, FASHION_ROOT
 
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'DATASETS', 'open_rgb', 'image_cache_file', 'check_readable', 'ImageFilesDataset', 'CocoMultiLabel',
-           'CsvMultiLabel', 'VocMultiLabel', 'check_data_config', 'TransformDataset', 'split_train_val',
-           'build_datasets']
+           'CsvMultiLabel', 'VocMultiLabel', 'check_data_config', 'holdout_dataset', 'TransformDataset',
+           'split_train_val', 'build_datasets']
 
 # %% ../nbs/01a_datasets.ipynb #ad004d53
 def open_rgb(path:str|Path, # an image file
@@ -332,17 +332,25 @@ def _need(cfg, *names, why=''):
         if not Path(v).expanduser().exists():
             raise ValueError(f"`{n}` ({flag}) = {v!r} does not exist; give an existing path{why}.")
 
-_NEEDS = dict(coco=(('data_root', 'train_ann', 'val_ann'), ' (COCO: image folder and instances_*.json files)'),
-              csv=(('csv', 'val_csv', 'data_root'), ' (CSV: train/test CSV files and the image folder)'),
+_NEEDS = dict(coco=(('data_root', 'train_ann', 'test_ann'), ' (COCO: image folder and instances_*.json files)'),
+              csv=(('csv', 'test_csv', 'data_root'), ' (CSV: train/test CSV files and the image folder)'),
               voc=(('data_root',), ' (VOC: a VOC year folder such as VOCdevkit/VOC2007)'))
+_HOLDOUT = dict(csv='holdout_csv', coco='holdout_ann', voc='holdout_ann')   # the field that names a validation set of files
 
 def check_data_config(cfg, # a `TrainConfig`
                      ):
-    "Raise `ValueError` naming the flag when a path the dataset needs is unset or missing."
+    "Raise `ValueError` naming the flag when a path the dataset needs is unset or missing, or a holdout set does not fit the dataset."
     if cfg.dataset in _NEEDS:
         names, why = _NEEDS[cfg.dataset]
         _need(cfg, *names, why=why)
-    if cfg.val_root is not None: _need(cfg, 'val_root')
+    for name in ('test_root', 'holdout_root') + (('holdout_csv', 'holdout_ann') if cfg.dataset != 'voc' else ('holdout_csv',)):
+        if getattr(cfg, name) is not None: _need(cfg, name)
+    given = [n for n in ('holdout_csv', 'holdout_ann', 'holdout_root') if getattr(cfg, n) is not None]
+    want = _HOLDOUT.get(cfg.dataset)
+    if given and (want is None or want not in given or len(set(given) - {want, 'holdout_root'})):
+        raise ValueError(f"{', '.join('--' + n.replace('_', '-') for n in given)}: dataset={cfg.dataset!r} takes "
+                         + (f"--{want.replace('_', '-')} (and optionally --holdout-root) as its validation set." if want else
+                            "no validation files; its validation split comes from --val-frac."))
 
 def _multidigits(cfg):
     kw = dict(seed=cfg.data_seed)
@@ -358,15 +366,25 @@ def _multifashion(cfg):
 
 def _coco(cfg):
     tr = CocoMultiLabel(cfg.data_root, cfg.train_ann, skip_broken=cfg.skip_broken)
-    return tr, CocoMultiLabel(cfg.val_root or cfg.data_root, cfg.val_ann, skip_broken=cfg.skip_broken, classes=tr.classes)
+    return tr, CocoMultiLabel(cfg.test_root or cfg.data_root, cfg.test_ann, skip_broken=cfg.skip_broken, classes=tr.classes)
 
 def _csv(cfg):
     tr = CsvMultiLabel(cfg.csv, cfg.data_root, skip_broken=cfg.skip_broken)
-    return tr, CsvMultiLabel(cfg.val_csv, cfg.val_root or cfg.data_root, classes=tr.classes, skip_broken=cfg.skip_broken)
+    return tr, CsvMultiLabel(cfg.test_csv, cfg.test_root or cfg.data_root, classes=tr.classes, skip_broken=cfg.skip_broken)
 
 def _voc(cfg):
     return (VocMultiLabel(cfg.data_root, cfg.train_ann or 'trainval', skip_broken=cfg.skip_broken),
-            VocMultiLabel(cfg.val_root or cfg.data_root, cfg.val_ann or 'test', skip_broken=cfg.skip_broken))
+            VocMultiLabel(cfg.test_root or cfg.data_root, cfg.test_ann or 'test', skip_broken=cfg.skip_broken))
+
+def holdout_dataset(cfg, # a `TrainConfig`
+                    classes:list, # the training set's class names
+                   ): # the validation dataset read from files, or None (then val comes from `val_frac`)
+    "The validation set named by `holdout_csv` (csv) or `holdout_ann` (coco, voc), with the training classes."
+    root, kw = cfg.holdout_root or cfg.data_root, dict(skip_broken=cfg.skip_broken)
+    if cfg.dataset == 'csv' and cfg.holdout_csv: return CsvMultiLabel(cfg.holdout_csv, root, classes=classes, **kw)
+    if cfg.dataset == 'coco' and cfg.holdout_ann: return CocoMultiLabel(root, cfg.holdout_ann, classes=classes, **kw)
+    if cfg.dataset == 'voc' and cfg.holdout_ann: return VocMultiLabel(root, cfg.holdout_ann, classes=classes, **kw)
+    return None
 
 DATASETS = dict(multidigits=_multidigits, multifashion=_multifashion, coco=_coco, csv=_csv, voc=_voc)
 
@@ -386,16 +404,25 @@ def split_train_val(ds:Dataset, # the training set
                     frac:float, # fraction held out for validation (0: none)
                     seed:int, # seed of the permutation
                    ) -> tuple: # (train, val) as `Subset`s in index order; val is None when frac is 0
-    "Hold out a seeded random fraction of `ds` for validation; every class with >= 2 images keeps one on each side."
+    "Hold out a seeded random fraction of `ds` for validation; classes with >= 2 images get a positive on both sides while val stays within twice `frac` (the rest are named in a warning)."
     if frac <= 0: return ds, None
     idx = np.random.default_rng(seed).permutation(len(ds))
     k = max(1, int(round(frac * len(ds))))
+    cap = max(k, int(2 * frac * len(ds)))                       # the repair may not grow val past 2 x frac
     val, train = list(idx[:k]), list(idx[k:])
     Y = np.asarray(ds.labels) > 0 if hasattr(ds, 'labels') else None   # [N, C]
+    missing = []
     for c in (range(Y.shape[1]) if Y is not None else []):    # every class with >= 2 images on both sides
         if Y[:, c].sum() < 2: continue
-        for src, dst in ((train, val), (val, train)):
-            if not Y[dst, c].any(): j = next(i for i in src if Y[i, c]); src.remove(j); dst.append(j)
+        if not Y[val, c].any():
+            if len(val) < cap: j = next(i for i in train if Y[i, c]); train.remove(j); val.append(j)
+            else: missing.append(c)
+        if not Y[train, c].any(): j = next(i for i in val if Y[i, c]); val.remove(j); train.append(j)
+    if missing:
+        names = [str(getattr(ds, 'classes', range(Y.shape[1]))[c]) for c in missing]
+        warnings.warn(f"validation split ({len(val)} of {len(ds)} images, capped at 2 x val_frac): {len(names)} class(es) have no "
+                      f"positive in val, so their val AP is undefined: {', '.join(names[:10])}{' ...' if len(names) > 10 else ''}. "
+                      "Raise --val-frac or give a validation set of your own (--holdout-csv / --holdout-ann).")
     return Subset(ds, sorted(train)), Subset(ds, sorted(val))
 
 def build_datasets(cfg, # a `TrainConfig`
@@ -406,5 +433,9 @@ def build_datasets(cfg, # a `TrainConfig`
     for ds in (train, test):
         if hasattr(ds, 'check'): ds.check()                       # every image opens, before any training step
     classes = list(getattr(train, 'classes', range(train.labels.shape[1])))
+    val = holdout_dataset(cfg, classes)
+    if val is not None:                                          # a validation set of files: the whole train set trains
+        if hasattr(val, 'check'): val.check()
+        return train, val, test, classes
     train, val = split_train_val(train, cfg.val_frac, val_seed)
     return train, (test if val is None else val), test, classes

@@ -4,8 +4,8 @@
 
 # %% ../nbs/13_inference.ipynb #bc1cc02e
 from __future__ import annotations
-import argparse, glob, json, sys, time
-from dataclasses import dataclass
+import argparse, csv, glob, json, sys, time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -33,6 +33,7 @@ class Run:
     "A trained run: `model` (normalised [N, 3, H, W] -> logits [N, C]), `transform` (PIL -> [3, H, W]), `classes`, `thresholds`."
     path:Path; config:TrainConfig; method:Method; model:nn.Module; transform:Callable; classes:list
     thresholds:torch.Tensor; preprocess:dict
+    per_class:list=field(default_factory=list) # rows of the run's per_class.csv (support, AP, F1, ... per class), if it has one
 
 def load_run(run_dir:str|Path, # a run folder written by `probmcl.trainer.train`
              device:str|torch.device='cpu', # where the model goes
@@ -57,8 +58,9 @@ def load_run(run_dir:str|Path, # a run folder written by `probmcl.trainer.train`
     pre = _read_json(run_dir / 'preprocess.json', dict(img_size=cfg.img_size, mean=list(dc['mean']), std=list(dc['std'])))
     thr = _read_json(run_dir / 'thresholds.json', {})
     thresholds = torch.tensor([float(thr.get(str(c), cfg.threshold)) for c in classes])
+    per_class = list(csv.DictReader(open(run_dir / 'per_class.csv', newline=''))) if (run_dir / 'per_class.csv').exists() else []
     return Run(run_dir, cfg, method, model, test_transforms(pre['img_size'], pre['mean'], pre['std']), list(map(str, classes)),
-               thresholds, pre)
+               thresholds, pre, per_class)
 
 # %% ../nbs/13_inference.ipynb #4ecd0a13
 def expand_inputs(inputs:list, # image files, folders, glob patterns, or CSVs with a `path` column

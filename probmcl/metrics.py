@@ -12,7 +12,8 @@ import torch
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['METRIC_KEYS', 'average_precision', 'predict_labels', 'multilabel_metrics', 'MetricAccumulator', 'f1_thresholds']
+__all__ = ['METRIC_KEYS', 'average_precision', 'predict_labels', 'multilabel_metrics', 'MetricAccumulator', 'f1_thresholds',
+           'per_class_metrics']
 
 # %% ../nbs/04_metrics.ipynb #dfa16598
 def _as_2d(x, name: str) -> torch.Tensor:
@@ -227,3 +228,17 @@ def f1_thresholds(scores, # [N, C] probabilities (validation split)
     nxt = ss[(best + 1).clamp(max=N - 1), torch.arange(C)]
     thr = torch.where(best < N - 1, (ss[best, torch.arange(C)] + nxt) / 2, ss[best, torch.arange(C)])
     return torch.where(P > 0, thr, torch.full_like(thr, default)).float()
+
+# %% ../nbs/04_metrics.ipynb #f0142e4f
+def per_class_metrics(scores, # [N, C] probabilities
+                      targets, # [N, C] 0/1 targets
+                      thresholds=0.5, # one threshold, or [C] per-class thresholds
+                     ) -> dict: # AP, precision, recall, F1 ([C] float64; NaN where undefined) and support ([C] positives)
+    "AP, and precision, recall and F1 at `thresholds`, per class (precision 0 without predictions, recall NaN without positives)."
+    s, t = _check_inputs(scores, targets)
+    thr = torch.as_tensor(thresholds, dtype=s.dtype, device=s.device).expand(s.shape[1])
+    pred = s >= thr                                               # [N, C]
+    tp, n_pred, n_gt = (pred & t).sum(0), pred.sum(0), t.sum(0)
+    p, r = _ratio(tp, n_pred, 0.0), _ratio(tp, n_gt, float('nan'))
+    f1 = torch.where(p + r > 0, 2 * p * r / (p + r).clamp(min=1e-300), torch.zeros_like(p)).where(~r.isnan(), r)
+    return dict(AP=average_precision(s, t), precision=p, recall=r, F1=f1, support=n_gt)

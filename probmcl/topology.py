@@ -337,7 +337,7 @@ def plot_uncertainty(uncertainty, scores, targets, # as in `uncertainty_auroc`
 import json
 from pathlib import Path
 
-_IGNORED = ('quiet', 'workers', 'resume')
+from .trainer import RUNTIME_FIELDS as _IGNORED           # settings that do not change a run's result
 
 def _cfg_json(cfg): return {k: v for k, v in json.loads(json.dumps(cfg.to_dict(), default=str)).items() if k not in _IGNORED}
 
@@ -350,7 +350,7 @@ def train_cached(cfg, # a `probmcl.trainer.TrainConfig`
         res = json.loads(f.read_text())
         if {k: v for k, v in res.get('config', {}).items() if k not in _IGNORED} == _cfg_json(cfg): return res
     if train_fn is None: from probmcl.trainer import train as train_fn
-    return train_fn(cfg)
+    return train_fn(cfg.replace(overwrite=True))                   # a stale result in cfg.out is replaced
 
 def load_run(out, # a run's output folder (holds metrics.json and model.safetensors)
             )->tuple:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_trainer.ipynb #de914432
 from __future__ import annotations
-import contextlib, csv, json, os, sys, time, warnings
+import contextlib, csv, json, math, os, sys, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -14,30 +14,61 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 import timm
 from fastprogress.fastprogress import progress_bar
-from .metrics import MetricAccumulator, METRIC_KEYS, multilabel_metrics, f1_thresholds
+import numpy as np
+from .metrics import MetricAccumulator, METRIC_KEYS, multilabel_metrics, f1_thresholds, per_class_metrics
 from .dist import gather_cat, gather_tree
 from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_rng_state, atomic_write,
-                                save_weights, load_weights, save_checkpoint, load_checkpoint, RunLock, check_output_folder)
+                                save_weights, load_weights, save_checkpoint, load_checkpoint, RunLock, check_output_folder,
+                                check_existing_run, clear_run)
 from .datasets import build_datasets, TransformDataset
 from .methods import METHODS, Method, MultiLabelModel, label_regime
 from .config import TrainConfig, validate_config, recipe
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'Precision', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'StageRun', 'setup_stage',
-           'train_one_epoch', 'evaluate', 'score_loader', 'end_of_epoch', 'write_csv', 'plot_curves', 'metrics_table',
-           'tune_thresholds', 'write_run_files', 'final_evaluation', 'train', 'run_stages', 'loss_and_grads']
+__all__ = ['RUNTIME_FIELDS', 'cpu_flags', 'native_bf16', 'resolve_precision', 'Precision', 'RunState', 'build_model',
+           'prepare_run', 'resume_run', 'one_cycle', 'StageRun', 'setup_stage', 'train_one_epoch', 'evaluate',
+           'score_loader', 'end_of_epoch', 'write_csv', 'plot_curves', 'metrics_table', 'tune_thresholds',
+           'label_counts', 'per_class_report', 'plot_per_class', 'write_run_files', 'final_evaluation', 'train',
+           'run_stages', 'loss_and_grads']
 
 # %% ../nbs/06_trainer.ipynb #cdfd28fa
+def cpu_flags() -> set:
+    "The CPU's feature flags from /proc/cpuinfo (Linux); empty elsewhere."
+    try: text = Path('/proc/cpuinfo').read_text()
+    except OSError: return set()
+    return set(next((l.split(':', 1)[1].split() for l in text.splitlines() if l.startswith(('flags', 'Features'))), []))
+
+def native_bf16(device:torch.device, # where the model runs
+               ) -> bool:
+    "Whether `device` computes bf16 natively: CUDA with bf16 support, or a CPU with AVX512-BF16 or AMX-BF16."
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == 'cpu': return bool(cpu_flags() & {'avx512_bf16', 'amx_bf16'})
+    return False
+
+def resolve_precision(amp:str, # 'auto', 'no', 'bf16' or 'fp16'
+                      channels_last:bool|None, # None: auto
+                      device:torch.device, # where the model runs
+                     ) -> tuple: # (amp, channels_last) as used
+    "What 'auto' means on `device`: bf16 where native, else 'no'; channels_last on CUDA only."
+    if amp == 'auto': amp = 'bf16' if native_bf16(device) else 'no'
+    if channels_last is None: channels_last = device.type == 'cuda'
+    return amp, channels_last
+
 class Precision:
-    "Autocast (and a GradScaler for fp16) for `amp` in 'no', 'bf16', 'fp16' on `device`."
+    "Autocast (and a GradScaler for fp16) for `amp` in 'auto', 'no', 'bf16', 'fp16' on `device`, and the memory format."
     def __init__(self,
-                 amp:str, # 'no', 'bf16' or 'fp16'
+                 amp:str, # 'auto', 'no', 'bf16' or 'fp16'
                  device:torch.device, # where the model runs
+                 channels_last:bool|None=False, # channels_last memory format (None: auto)
                 ):
-        self.device, self.amp = device, amp
-        self.dtype = dict(no=None, bf16=torch.bfloat16, fp16=torch.float16)[amp]
-        self.scaler = torch.amp.GradScaler(device.type) if amp == 'fp16' else None
+        self.device = device
+        self.amp, self.channels_last = resolve_precision(amp, channels_last, device)
+        self.dtype = dict(no=None, bf16=torch.bfloat16, fp16=torch.float16)[self.amp]
+        self.scaler = torch.amp.GradScaler(device.type) if self.amp == 'fp16' else None
     def autocast(self): return torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None)
+    def images(self, x:torch.Tensor) -> torch.Tensor:
+        "A batch of images [B, 3, H, W] in the memory format of the run."
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
     def step(self, loss, opt, params, grad_clip, acc):
         "Backward, optional gradient clipping, optimizer step (through the scaler for fp16)."
         acc.backward(loss if self.scaler is None else self.scaler.scale(loss))
@@ -83,6 +114,8 @@ def prepare_run(cfg:TrainConfig, # a validated config
     t0 = time.perf_counter()
     seed_everything(cfg.seed)                                    # same initial weights in every process
     train_raw, val_raw, test_raw, classes = build_datasets(cfg, val_seed=mix_seed(cfg.seed, 7))
+    if cfg.holdout_csv or cfg.holdout_ann:
+        log(f"[data] validation: {len(val_raw)} images from {cfg.holdout_csv or cfg.holdout_ann} (--val-frac is not used)")
     labels = label_regime(cfg, train_raw, len(classes))
     method = METHODS[cfg.method](labels)
     model = build_model(method, cfg, len(classes))
@@ -112,30 +145,37 @@ def prepare_run(cfg:TrainConfig, # a validated config
                       "test; use --val-frac 0.1 for results you report.")
     preprocess = dict(img_size=cfg.img_size, mean=list(dcfg['mean']), std=list(dcfg['std']), resize='squash to img_size x img_size',
                       interpolation='bilinear, antialiased', channels='RGB', scale='[0, 1] then normalise')
-    return RunState(cfg, acc, Precision(cfg.amp, acc.device), method, model, stages, labels.train_ds, train_tf, val_dl,
+    return RunState(cfg, acc, Precision(cfg.amp, acc.device, cfg.channels_last), method, model, stages, labels.train_ds, train_tf, val_dl,
                     test_dl, classes, sizes, log, preprocess, timings=dict(data_s=time.perf_counter() - t0))
 
 # %% ../nbs/06_trainer.ipynb #c4136d57
-RUNTIME_FIELDS = ('resume', 'quiet', 'workers', 'out', 'threads', 'log_with') # fields a resumed run may change
+RUNTIME_FIELDS = ('resume', 'overwrite', 'quiet', 'workers', 'out', 'threads', 'log_with') # fields a resumed run may change
 
 def resume_run(rs:RunState) -> tuple: # (stage index, epochs done in it, saved state or None)
     "Load the newest complete checkpoint of `rs.cfg.out` into the model when `cfg.resume` asks for it."
     cfg, ckpt = rs.cfg, rs.ckpt_dir
-    if not cfg.resume:
-        if rs.acc.is_main_process and (ckpt / 'LATEST').exists():
-            rs.log(f"[note] {ckpt} holds a checkpoint; starting afresh and overwriting it (pass --resume to continue it)")
-        return 0, 0, None
+    if not cfg.resume: return 0, 0, None
     state = load_checkpoint(ckpt, rs.model, log=rs.log)
     if state is None:
         rs.log(f"[resume] no checkpoint in {ckpt}: starting from scratch")
         return 0, 0, None
-    old = state['config']
+    old = TrainConfig.from_dict(state['config']).to_dict()       # a checkpoint of older code: renamed fields mapped
     diff = {k: (old.get(k), v) for k, v in cfg.to_dict().items() if k not in RUNTIME_FIELDS and old.get(k) != v}
     if diff: raise ValueError(f"--resume: the checkpoint in {ckpt} was made with other settings {diff} (old, new); "
                               "use the same flags, or another --out.")
     rs.history[:], rs.skipped = state['history'], state['skipped']
     rs.log(f"[resume] {state['checkpoint']}: stage {rs.stages[state['stage']].kind}, {state['epoch']} epoch(s) done")
     return state['stage'], state['epoch'], state
+
+# %% ../nbs/06_trainer.ipynb #6460067a
+def one_cycle(opt:torch.optim.Optimizer, # the stage's optimizer
+              max_lr:list, # peak learning rate of each parameter group
+              total_steps:int, # optimizer steps of the whole stage (>= 1)
+              pct_start:float, # warm-up fraction
+             ) -> torch.optim.lr_scheduler.OneCycleLR:
+    "torch's `OneCycleLR`, safe for every step count: a one-step warm-up (which it divides by zero on) is nudged by 1e-6 of a step."
+    if float(pct_start * total_steps) - 1 == 0: pct_start = (1 + 1e-6) / total_steps
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start)
 
 # %% ../nbs/06_trainer.ipynb #11eb8f2f
 @dataclass
@@ -156,7 +196,7 @@ def setup_stage(rs:RunState, # the run
     params = list({id(p): p for m in st.trainable for p in m.parameters()}.values())
     for p in params: p.requires_grad_(True)
     net = st.net.to(acc.device)
-    if cfg.channels_last: net = net.to(memory_format=torch.channels_last)
+    if rs.precision.channels_last: net = net.to(memory_format=torch.channels_last)
     ds = TransformDataset(rs.train_ds, TwoViews(rs.train_tf) if st.views == 2 else rs.train_tf)
     P = acc.num_processes; per = cfg.batch_size // P
     n_steps = (len(ds) // P) // per
@@ -164,8 +204,7 @@ def setup_stage(rs:RunState, # the run
     extra = [(m.to(acc.device).requires_grad_(True), k) for m, k in st.extra_params]
     groups = [dict(params=params, lr=st.lr)] + [dict(params=list(m.parameters()), lr=st.lr * k) for m, k in extra]
     opt = (torch.optim.AdamW if cfg.weight_decay > 0 else torch.optim.Adam)(groups, lr=st.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g['lr'] for g in groups], total_steps=st.epochs * n_steps,
-                                                pct_start=cfg.pct_start)
+    sched = one_cycle(opt, [g['lr'] for g in groups], st.epochs * n_steps, cfg.pct_start)
     net, opt = acc.prepare(net, opt)
     raw_net = acc.unwrap_model(net)
     ema = None
@@ -216,8 +255,7 @@ def train_one_epoch(rs:RunState, # the run
         if i >= sr.n_steps: break
         if st.views == 2: x, y = torch.cat(x), torch.cat([y, y])     # [2b, 3, H, W], [2b, C]
         x, y = x.to(acc.device, non_blocking=True), y.to(acc.device, non_blocking=True)
-        if cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
-        with rs.precision.autocast(): out = sr.net(x)
+        with rs.precision.autocast(): out = sr.net(rs.precision.images(x))
         loss, parts = st.loss(gather_tree(out), gather_cat(y))     # the global batch
         if not _all_finite(loss, acc):
             skipped += 1; sr.opt.zero_grad(set_to_none=True)
@@ -241,22 +279,21 @@ def evaluate(method:Method, # scores images with `method.scores(model, x)`
              loader, # DataLoader prepared by `acc` (batches on its device)
              acc, # the Accelerator (gathers the predictions of all processes)
              threshold:float=0.5, # probability threshold of the thresholded metrics
-             channels_last:bool=False, # channels_last memory format for the inputs
-             precision:Precision|None=None, # autocast of the forward pass (None: float32)
+             precision:Precision|None=None, # autocast and memory format of the forward pass (None: float32, contiguous)
             ) -> dict: # `multilabel_metrics` keys, fractions
     "Metrics of `model` on a loader, over all processes."
-    return multilabel_metrics(*score_loader(method, model, loader, acc, channels_last, precision), threshold)
+    return multilabel_metrics(*score_loader(method, model, loader, acc, precision), threshold)
 
 @torch.no_grad()
 def score_loader(method:Method, model:MultiLabelModel, loader, acc, # as in `evaluate`
-                 channels_last:bool=False, precision:Precision|None=None,
+                 precision:Precision|None=None,
                 ) -> tuple: # (scores [N, C], targets [N, C]) of every process, in the loader's order
     "Probabilities and targets of `model` on a loader, gathered over all processes."
     was = model.training; model.eval()
     accm = MetricAccumulator(gather=acc.gather_for_metrics)
     for x, y in loader:
-        if channels_last: x = x.contiguous(memory_format=torch.channels_last)
-        with (precision or Precision('no', x.device)).autocast(): s = method.scores(model, x)
+        p = precision or Precision('no', x.device)
+        with p.autocast(): s = method.scores(model, p.images(x))
         accm.update(s.float(), y.float())
     model.train(was)
     return accm.tensors()
@@ -272,7 +309,7 @@ def end_of_epoch(rs:RunState, # the run
     if last and sr.ema is not None: sr.raw_net.load_state_dict(sr.ema.module.state_dict())   # the EMA becomes the model
     if st.classifies and (epoch % cfg.eval_every == 0 or last):
         model = rs.model if (last or sr.ema is None or not hasattr(sr.ema.module, 'model')) else sr.ema.module.model
-        vm = evaluate(rs.method, model, rs.val_dl, acc, cfg.threshold, cfg.channels_last, rs.precision)
+        vm = evaluate(rs.method, model, rs.val_dl, acc, cfg.threshold, rs.precision)
         row.update({f'val_{k}': v for k, v in vm.items()})
         if cfg.log_with: acc.log({f'val/{k}': v for k, v in vm.items()}, step=rs.global_step)
     rs.skipped += row['skipped']; rs.history.append(row)
@@ -333,18 +370,58 @@ def metrics_table(m:dict, # metrics (SPEC keys, fractions)
 
 # %% ../nbs/06_trainer.ipynb #6c737eee
 def tune_thresholds(rs:RunState, # the run, after its last epoch
-                   ) -> torch.Tensor: # [C] per-class thresholds
+                   ) -> tuple: # ([C] per-class thresholds, [C] positives per class in val or None)
     "F1-optimal per-class thresholds on the validation split (`cfg.threshold` for all when validation is the test split)."
     C = len(rs.classes)
-    if rs.val_dl is rs.test_dl: return torch.full((C,), float(rs.cfg.threshold))
-    vs, vt = score_loader(rs.method, rs.model, rs.val_dl, rs.acc, rs.cfg.channels_last, rs.precision)
-    return f1_thresholds(vs.cpu(), vt.cpu(), default=rs.cfg.threshold)
+    if rs.val_dl is rs.test_dl: return torch.full((C,), float(rs.cfg.threshold)), None
+    vs, vt = score_loader(rs.method, rs.model, rs.val_dl, rs.acc, rs.precision)
+    return f1_thresholds(vs.cpu(), vt.cpu(), default=rs.cfg.threshold), (vt.cpu() > 0.5).sum(0)
+
+def label_counts(ds) -> list|None: # positives per class, or None when the dataset has no label matrix
+    "Positives per class of a dataset with `labels` [N, C], or of a `Subset` of one."
+    base, idx = (ds.dataset, list(ds.indices)) if isinstance(ds, torch.utils.data.Subset) else (ds, None)
+    Y = getattr(base, 'labels', None)
+    if Y is None: return None
+    Y = torch.as_tensor(np.asarray(Y)) > 0
+    return (Y if idx is None else Y[idx]).sum(0).tolist()
+
+def per_class_report(rs:RunState, # the run
+                     test_scores:torch.Tensor, test_targets:torch.Tensor, # [N, C] of the test split
+                     thresholds:torch.Tensor, # [C] tuned on val
+                     val_support:torch.Tensor|None, # [C] positives in val (None: no separate val split)
+                    ) -> list: # one dict per class: supports, AP, F1/precision/recall at cfg.threshold and at the tuned threshold (percent)
+    "The rows of per_class.csv: each class's support in train, val and test, its test AP, and F1, precision and recall at both thresholds."
+    s, t = test_scores.cpu(), test_targets.cpu()
+    at, tu = per_class_metrics(s, t, rs.cfg.threshold), per_class_metrics(s, t, thresholds.cpu())
+    n_train = label_counts(rs.train_ds)
+    pct = lambda v: round(100 * float(v), 2) if not math.isnan(float(v)) else ''
+    return [dict(cls=c, n_train='' if n_train is None else int(n_train[j]), n_val='' if val_support is None else int(val_support[j]),
+                 n_test=int(at['support'][j]), AP=pct(at['AP'][j]), F1=pct(at['F1'][j]), precision=pct(at['precision'][j]),
+                 recall=pct(at['recall'][j]), threshold=round(float(thresholds[j]), 4), F1_tuned=pct(tu['F1'][j]),
+                 precision_tuned=pct(tu['precision'][j]), recall_tuned=pct(tu['recall'][j])) for j, c in enumerate(rs.classes)]
+
+def plot_per_class(rows:list, # `per_class_report` rows
+                   path=None, # save the figure here (png), if given
+                   dpi:int=80, # resolution of the saved figure
+                  ):
+    "Per-class test AP as horizontal bars, sorted, with each class's test support."
+    import matplotlib.pyplot as plt
+    rows = sorted((r for r in rows if r['AP'] != ''), key=lambda r: r['AP'])
+    fig, ax = plt.subplots(figsize=(5, 0.8 + 0.22 * len(rows)), dpi=dpi)
+    ax.barh(range(len(rows)), [r['AP'] for r in rows], color='tab:blue')
+    ax.set_yticks(range(len(rows)), [f"{r['cls']} ({r['n_test']})" for r in rows], fontsize=7)
+    ax.set(xlabel='test AP (%)', xlim=(0, 100), title='per-class AP, test (positives)'); ax.tick_params(axis='x', labelsize=7)
+    fig.tight_layout()
+    if path is not None: atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format='png'))
+    plt.close(fig)
+    return fig
 
 def write_run_files(rs:RunState, # the run
                     res:dict, # what `final_evaluation` returns
                     thresholds:torch.Tensor, # [C] per-class thresholds
+                    per_class:list|None=None, # `per_class_report` rows: per_class.csv and per_class.png
                    ):
-    "The self-contained run folder: weights, config, classes, preprocessing, thresholds, metrics and curves."
+    "The self-contained run folder: weights, config, classes, preprocessing, thresholds, metrics, curves and the per-class report."
     out, cfg = rs.out, rs.cfg
     save_weights(out / 'model.safetensors', rs.model, dict(method=cfg.method, backbone=cfg.backbone))
     files = {'config.json': cfg.to_dict(), 'classes.json': rs.classes, 'preprocess.json': rs.preprocess,
@@ -352,6 +429,7 @@ def write_run_files(rs:RunState, # the run
     for name, obj in files.items():
         atomic_write(out / name, lambda p, obj=obj: Path(p).write_text(json.dumps(obj, indent=1, default=str)))
     if rs.history: write_csv(out / 'metrics.csv', rs.history); plot_curves(rs.history, out / 'curves.png')
+    if per_class: write_csv(out / 'per_class.csv', per_class); plot_per_class(per_class, out / 'per_class.png')
 
 # %% ../nbs/06_trainer.ipynb #cdf8eb09
 def final_evaluation(rs:RunState, # the run, after its last epoch
@@ -360,25 +438,30 @@ def final_evaluation(rs:RunState, # the run, after its last epoch
     "Tune per-class thresholds on val, score the test split once, and write the run folder."
     cfg, acc, out, m = rs.cfg, rs.acc, rs.out, rs.model
     t0 = time.perf_counter()
-    thr = tune_thresholds(rs)
-    ts, tt = score_loader(rs.method, m, rs.test_dl, acc, cfg.channels_last, rs.precision)
+    thr, val_support = tune_thresholds(rs)
+    ts, tt = score_loader(rs.method, m, rs.test_dl, acc, rs.precision)
+    per_class = per_class_report(rs, ts, tt, thr, val_support)
     test, tuned = multilabel_metrics(ts, tt, cfg.threshold), multilabel_metrics(ts, tt, thr.to(ts.device))
     last_val = next((r for r in reversed(rs.history) if 'val_mAP' in r), {})
     rs.timings.update(test_eval_s=round(time.perf_counter() - t0, 3), train_epochs_s=round(sum(r['time_s'] for r in rs.history), 3),
                       total_s=round(time.perf_counter() - t_start, 3))
     paths = {k: str(out / f) for k, f in dict(out='', metrics_json='metrics.json', metrics_csv='metrics.csv', curves='curves.png',
-             model='model.safetensors', config='config.json', thresholds='thresholds.json', checkpoint='ckpt').items()}
+             model='model.safetensors', config='config.json', thresholds='thresholds.json', per_class='per_class.csv',
+             checkpoint='ckpt').items()}
     res = dict(**{k: test[k] for k in METRIC_KEYS}, val={k: last_val[f'val_{k}'] for k in METRIC_KEYS if f'val_{k}' in last_val},
                test_tuned=tuned, method=cfg.method, dataset=cfg.dataset, classes=rs.classes, **rs.sizes,
-               world_size=acc.num_processes, skipped_steps=rs.skipped, params=sum(p.numel() for p in [*m.encoder.parameters(), *m.head.parameters()]),
+               world_size=acc.num_processes, precision=dict(amp=rs.precision.amp, channels_last=rs.precision.channels_last,
+               device=acc.device.type), skipped_steps=rs.skipped, params=sum(p.numel() for p in [*m.encoder.parameters(), *m.head.parameters()]),
                config=cfg.to_dict(), timings=rs.timings, paths=paths, history=rs.history)
     if cfg.log_with:
         acc.log({f'test/{k}': v for k, v in test.items()} | {f'test_tuned/{k}': v for k, v in tuned.items()}, step=rs.global_step)
     if acc.is_main_process:
-        write_run_files(rs, res, thr)
+        write_run_files(rs, res, thr, per_class)
         split = 'val' if rs.sizes['n_val'] else 'test (no separate val split)'
+        worst = ', '.join(f"{r['cls']} {r['AP']:.1f}" for r in sorted((r for r in per_class if r['AP'] != ''), key=lambda r: r['AP'])[:3])
         rs.log(f"\nTest metrics (%), {cfg.method} on {cfg.dataset}, {rs.timings['total_s']:.0f}s (choices made on {split}):\n"
-               + metrics_table(test) + f"\nwith per-class thresholds tuned on {split}:\n" + metrics_table(tuned).split('\n')[1])
+               + metrics_table(test) + f"\nwith per-class thresholds tuned on {split}:\n" + metrics_table(tuned).split('\n')[1]
+               + f"\nlowest test AP: {worst} (all classes: {out / 'per_class.csv'})")
     acc.wait_for_everyone()
     return res
 
@@ -388,9 +471,12 @@ def train(cfg:TrainConfig, # the run; see `TrainConfig` and `recipe`
     "Train and evaluate `cfg.method`; works in one process, under torchrun/accelerate launch and notebook_launcher."
     from accelerate import Accelerator
     t_start = time.perf_counter()
-    validate_config(cfg, int(os.environ.get('WORLD_SIZE', 1)))   # fail fast, before any process group
+    world = int(os.environ.get('WORLD_SIZE', 1))
+    validate_config(cfg, world)                                  # fail fast, before any process group
+    check_existing_run(cfg.out, cfg.resume, cfg.overwrite)       # a finished run is kept unless --overwrite
     trackers = [t.strip() for t in cfg.log_with.split(',')] if cfg.log_with else None
-    acc = Accelerator(cpu=cfg.cpu, log_with=trackers, project_dir=cfg.out if trackers else None)
+    cpu = cfg.cpu or (world > 1 and not torch.cuda.is_available())   # torchrun/accelerate launch without GPUs: CPU processes (gloo)
+    acc = Accelerator(cpu=cpu, log_with=trackers, project_dir=cfg.out if trackers else None)
     validate_config(cfg, acc.num_processes)
     if trackers: acc.init_trackers('tracking', config={k: (v if isinstance(v, (int, float, str, bool)) else str(v))
                                                         for k, v in cfg.to_dict().items()})
@@ -412,6 +498,10 @@ def run_stages(cfg:TrainConfig, # a validated config
         return _run_locked(cfg, acc, t_start, log)
 
 def _run_locked(cfg, acc, t_start, log):
+    if cfg.overwrite and acc.is_main_process:
+        gone = clear_run(cfg.out)
+        if gone: log(f"[overwrite] removed the previous run's {', '.join(gone)} from {cfg.out}")
+    acc.wait_for_everyone()
     rs = prepare_run(cfg, acc, log)
     start_stage, start_epoch, state = resume_run(rs)
     pending_rng = None

@@ -125,6 +125,8 @@ window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [
 })();
 """
 
+EMPTY_PROMPT = re.compile(r'(<div class="jp-(?:In|Out)putPrompt [^"]*">)(?:In|Out)\s*\[\s*\]:(</div>)')
+
 EXTRA_CSS = """.nb-source { font-size: .75rem; color: var(--md-default-fg-color--light); }
 a.source-link { float: right; font-size: .7rem; }
 .jupyter-wrapper .jp-RenderedMarkdown table { font-size: .72rem; }
@@ -181,6 +183,9 @@ def build(proc=True):
     shutil.rmtree(SITE, ignore_errors=True)
     r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-f', str(BUILD / 'mkdocs.yml')], cwd=BUILD)
     if r.returncode: sys.exit(f"mkdocs build failed (exit {r.returncode}); see above.")
+    for page in SITE.glob('*.html'):                # the notebooks are stored without execution counts, so every
+        html = page.read_text()                     # 'In [ ]:' / 'Out[ ]:' prompt carries nothing: leave them empty
+        page.write_text(EMPTY_PROMPT.sub(r'\1\2', html))
     n = len(list(SITE.glob('*.html')))
     size = sum(f.stat().st_size for f in SITE.rglob('*') if f.is_file())
     print(f"[docs] {len(nbs)} notebooks -> {n} pages in _site/ ({size / 2**20:.1f} MiB)")
@@ -218,6 +223,7 @@ def check_pages():
     indexed = {d['location'].split('#')[0] for d in docs}
     fails += [f"search index: no entry for {page}" for page in expected.values() if page not in indexed]
     if not any(d['location'] == 'losses.html#pcl_loss' for d in docs): fails.append("search index: no entry for losses.html#pcl_loss")
+    fails += [f"{p.name}: an empty 'In [ ]:' / 'Out[ ]:' prompt" for p in SITE.glob('*.html') if EMPTY_PROMPT.search(p.read_text(errors='replace'))]
     print(f"[check] search: {len(docs)} entries, every page indexed: {all(p in indexed for p in expected.values())}")
     return fails
 

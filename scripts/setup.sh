@@ -12,9 +12,11 @@ want="$(cat settings.ini setup.py | sha256sum | cut -c1-16)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   echo "[setup] installing probmcl and its pinned dependencies into $VENV (first run: a few minutes)"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-  "$VENV/bin/python" -m pip install -q -e ".[dev,docs]" 2>&1 | grep -v '^WARNING: Location' || true
-  "$VENV/bin/python" -c "import probmcl, torch, timm, nbdev, mkdocs, material, mkdocs_jupyter, yaml, markdown" || { echo "[setup] install failed: see the pip output above"; exit 1; }
+  log="$VENV/install.log"                                      # quiet when it works, the whole log when it does not
+  if ! { "$VENV/bin/python" -m pip install -q --upgrade pip && "$VENV/bin/python" -m pip install -q -e ".[dev,docs]"; } > "$log" 2>&1 \
+     || ! "$VENV/bin/python" -c "import probmcl, torch, timm, nbdev, mkdocs, material, mkdocs_jupyter, yaml, markdown" >> "$log" 2>&1; then
+    echo "[setup] install failed; the full log ($log):"; cat "$log"; exit 1
+  fi
   echo "$want" > "$STAMP"
 fi
 # Fashion-MNIST (the MultiFashion benchmark) comes from Debian's dataset-fashion-mnist.
