@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; 
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   log="$VENV/install.log"                                      # quiet when it works, the whole log when it does not
   if ! { "$VENV/bin/python" -m pip install -q --upgrade pip && "$VENV/bin/python" -m pip install -q -e ".[dev,docs]"; } > "$log" 2>&1 \
-     || ! "$VENV/bin/python" -c "import probmcl, torch, timm, nbdev, mkdocs, material, mkdocs_jupyter, yaml, markdown" >> "$log" 2>&1; then
+     || ! "$VENV/bin/python" -c "import probmcl, torch, timm, nbdev, mkdocs, material, mkdocs_jupyter, yaml, markdown, playwright" >> "$log" 2>&1; then
     echo "[setup] install failed; the full log ($log):"; cat "$log"; exit 1
   fi
   echo "$want" > "$STAMP"
@@ -28,8 +28,7 @@ if [ ! -f "$FMNIST/t10k-images-idx3-ubyte.gz" ] && [ "$(id -u)" = 0 ] && command
     || echo "[setup] could not install dataset-fashion-mnist; MultiFashion cells will skip"
 fi
 # The documentation site (scripts/docs.sh and the test suite set PROBMCL_SETUP_DOCS=1): MathJax 3 from the npm
-# registry, bundled into the site so that its pages load nothing from outside, and Debian's chromium for the
-# browser check (installed when we are root on Debian, as above).
+# registry, bundled into the site so that its pages load nothing from outside.
 if [ "${PROBMCL_SETUP_DOCS:-0}" = 1 ]; then
   MJ="$VENV/share/mathjax-3.2.2"
   if [ ! -f "$MJ/es5/tex-chtml.js" ]; then
@@ -44,10 +43,14 @@ if [ "${PROBMCL_SETUP_DOCS:-0}" = 1 ]; then
       rm -rf "$tmp"
     else echo "[setup] npm not found: install Node.js/npm once so that the docs can bundle MathJax"; fi
   fi
+fi
+# Debian's chromium for the browser checks (the docs' check, and scripts/jupyterlab_check.sh, which sets
+# PROBMCL_SETUP_CHROMIUM=1), installed when we are root on Debian, as above.
+if [ "${PROBMCL_SETUP_DOCS:-0}" = 1 ] || [ "${PROBMCL_SETUP_CHROMIUM:-0}" = 1 ]; then
   if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "[setup] installing Debian's chromium (the docs' browser check)"
+    echo "[setup] installing Debian's chromium (the browser checks)"
     (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) \
-      || echo "[setup] could not install chromium; the docs check will say so"
+      || echo "[setup] could not install chromium; the browser checks will say so"
   fi
 fi
 export PATH="$VENV/bin:$PATH"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: set up (first run only), run every notebook with nbdev_test, each in a fresh
 # process as in JupyterLab (two at a time; NBDEV_WORKERS changes that). Cells flagged `slow` or `gpu`
-# are skipped; pass --flags "slow" to run them. Then check that nbdev_export and nbdev_clean would
+# are skipped; pass --flags "slow" to run them. Then the documentation site, three notebooks run in a real
+# JupyterLab (scripts/jupyterlab_check.sh --fast), bench/gpu_check.sh --dry-run, and checks that nbdev_export and nbdev_clean would
 # change nothing. Ends with "N passed, N failed".
 set -uo pipefail
 source "$(dirname "$0")/setup.sh"
@@ -27,6 +28,19 @@ if bash scripts/docs.sh --check > "$logdir/docs.log" 2>&1; then passed=$((passed
   echo "FAILED docs (bash scripts/docs.sh --check):"
   { grep -iE "failed|error|\[check\]|\[setup\]" "$logdir/docs.log" || tail -20 "$logdir/docs.log"; } | head -25 | sed 's/^/    /'; failed=$((failed+1)); fi
 echo "[test] docs finished in $(( $(date +%s) - t0 ))s"
+# JupyterLab: three quick notebooks opened and run in a real JupyterLab, in headless Chromium (no dialog, no error,
+# figures and docments tables rendered); bash scripts/jupyterlab_check.sh without --fast runs every module notebook.
+t0=$(date +%s)
+if bash scripts/jupyterlab_check.sh --fast > "$logdir/jupyterlab.log" 2>&1; then passed=$((passed+1)); grep '^\[jupyterlab\]' "$logdir/jupyterlab.log"; else
+  echo "FAILED jupyterlab (bash scripts/jupyterlab_check.sh --fast):"
+  tail -30 "$logdir/jupyterlab.log" | sed 's/^/    /'; failed=$((failed+1)); fi
+echo "[test] jupyterlab finished in $(( $(date +%s) - t0 ))s"
+# The GPU check's code paths on the CPU at tiny sizes, so that the script is ready for the first GPU (bench/gpu_check.sh).
+t0=$(date +%s)
+if bash bench/gpu_check.sh --dry-run > "$logdir/gpu_check.log" 2>&1; then passed=$((passed+1)); else
+  echo "FAILED gpu check dry run (bash bench/gpu_check.sh --dry-run):"
+  tail -20 "$logdir/gpu_check.log" | sed 's/^/    /'; failed=$((failed+1)); fi
+echo "[test] gpu check dry run finished in $(( $(date +%s) - t0 ))s"
 # Sync checks: a clean clone must be exported, clean, and its README generated already.
 # A snapshot is the hash of every tracked or untracked (not ignored) file's content.
 snapshot() { git ls-files -co --exclude-standard -z | xargs -0 sha256sum 2>/dev/null; }
