@@ -94,6 +94,8 @@ class TrainConfig:
     ra_ops:int=2 # RandAugment operations per image
     ra_magnitude:int=9 # RandAugment magnitude
     skip_broken:bool=False # drop missing or unreadable images (counted, listed in OUT/skipped_images.txt) instead of stopping
+    sampler:str='random' # training order: 'random' (each image once per epoch) or 'repeat-factor' (LVIS repeat factors: rare labels more often, same steps per epoch)
+    rf_threshold:float=0.1 # repeat-factor t: a class in a fraction f < t of the images is repeated sqrt(t / f) times
     workers:int=0 # DataLoader worker processes per process (each uses 1 torch thread)
     threads:int|None=None # torch CPU threads of each training process (None: torch's default)
     # --- model
@@ -291,6 +293,10 @@ def _check_choices(cfg):
     if cfg.amp == 'fp16' and (cfg.cpu or not torch.cuda.is_available()):
         raise ValueError("`amp` (--amp) = 'fp16' needs a CUDA GPU (float16 autocast and its GradScaler); on a CPU use --amp bf16 or --amp no.")
     _choice(cfg, 'labels', ('full', 'single-positive'))
+    _choice(cfg, 'sampler', ('random', 'repeat-factor'))
+    _num(cfg, 'rf_threshold', lambda v: 0 < v <= 1, "must be in (0, 1] (a fraction of the training images; LVIS uses 0.001 for 1,203 classes)")
+    if cfg.sampler == 'repeat-factor' and cfg.labels != 'full':
+        raise ValueError("`sampler` (--sampler) = 'repeat-factor' needs the full training labels; with --labels single-positive use --sampler random.")
     if cfg.labels == 'single-positive':
         from probmcl.spl import SPL_LOSSES
         _choice(cfg, 'spl_loss', SPL_LOSSES)

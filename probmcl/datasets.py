@@ -17,7 +17,7 @@ from .data import MultiDigits, MultiFashion, FASHION_ROOT
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'DATASETS', 'open_rgb', 'image_cache_file', 'check_readable', 'ImageFilesDataset', 'CocoMultiLabel',
            'CsvMultiLabel', 'VocMultiLabel', 'check_data_config', 'holdout_dataset', 'TransformDataset',
-           'split_train_val', 'build_datasets']
+           'split_train_val', 'build_datasets', 'label_matrix', 'repeat_factors', 'RepeatFactorSampler']
 
 # %% ../nbs/01a_datasets.ipynb #ad004d53
 def open_rgb(path:str|Path, # an image file
@@ -439,3 +439,44 @@ def build_datasets(cfg, # a `TrainConfig`
         return train, val, test, classes
     train, val = split_train_val(train, cfg.val_frac, val_seed)
     return train, (test if val is None else val), test, classes
+
+# %% ../nbs/01a_datasets.ipynb #6683bb9e
+def label_matrix(ds, # a dataset with `labels` [N, C], or a `Subset` of one
+                ) -> torch.Tensor|None: # [N, C] bool, or None when the dataset has no label matrix
+    "The 0/1 labels of a dataset (or of a `Subset`'s images) without loading any image."
+    base, idx = (ds.dataset, list(ds.indices)) if isinstance(ds, Subset) else (ds, None)
+    Y = getattr(base, 'labels', None)
+    if Y is None: return None
+    Y = torch.as_tensor(np.asarray(Y)) > 0
+    return Y if idx is None else Y[idx]
+
+def repeat_factors(labels, # [N, C] 0/1 training labels
+                   threshold:float, # t: classes rarer than this fraction of images are repeated
+                  ) -> torch.Tensor: # [N] r_i >= 1 (float64)
+    "Per image `max(1, max over its labels c of sqrt(t / f_c))`, with `f_c` the fraction of images carrying c."
+    Y = torch.as_tensor(np.asarray(labels)) > 0                   # [N, C]
+    f = Y.double().mean(0)                                        # [C]
+    r_c = torch.sqrt(threshold / f.clamp(min=1e-12)).clamp(min=1.)   # [C]
+    return torch.where(Y, r_c, torch.ones_like(r_c)).max(1).values if Y.shape[1] else torch.ones(len(Y), dtype=torch.float64)
+
+class RepeatFactorSampler(torch.utils.data.Sampler):
+    "LVIS repeat-factor sampling for multi-label data, one epoch of `len(dataset)` draws, split over processes."
+    def __init__(self,
+                 labels, # [N, C] 0/1 training labels
+                 threshold:float=0.1, # t of the repeat factors
+                 num_replicas:int=1, # processes
+                 rank:int=0, # this process
+                 seed:int=0, # the same seed and epoch give the same order
+                ):
+        self.r = repeat_factors(labels, threshold)               # [N]
+        self.n, self.num_replicas, self.rank, self.seed, self.epoch = len(self.r), num_replicas, rank, seed, 0
+        self.per_rank = self.n // num_replicas
+    def set_epoch(self, epoch:int): self.epoch = epoch
+    def epoch_indices(self) -> torch.Tensor: # [per_rank * num_replicas] indices of all processes for this epoch
+        "The epoch's draws: each image repeated floor(r) or ceil(r) times, shuffled, cut to the dataset's size."
+        g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+        reps = self.r.floor() + (torch.rand(self.n, generator=g, dtype=torch.float64) < self.r - self.r.floor()).double()
+        idx = torch.repeat_interleave(torch.arange(self.n), reps.long())
+        return idx[torch.randperm(len(idx), generator=g)][:self.per_rank * self.num_replicas]
+    def __iter__(self): return iter(self.epoch_indices()[self.rank::self.num_replicas].tolist())
+    def __len__(self): return self.per_rank

@@ -20,7 +20,7 @@ from .dist import gather_cat, gather_tree
 from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_rng_state, atomic_write,
                                 save_weights, load_weights, save_checkpoint, load_checkpoint, RunLock, check_output_folder,
                                 check_existing_run, clear_run)
-from .datasets import build_datasets, TransformDataset
+from .datasets import build_datasets, TransformDataset, label_matrix, RepeatFactorSampler
 from .methods import METHODS, Method, MultiLabelModel, label_regime
 from .config import TrainConfig, validate_config, recipe
 
@@ -28,8 +28,8 @@ from .config import TrainConfig, validate_config, recipe
 __all__ = ['RUNTIME_FIELDS', 'cpu_flags', 'native_bf16', 'resolve_precision', 'Precision', 'RunState', 'build_model',
            'prepare_run', 'resume_run', 'one_cycle', 'StageRun', 'setup_stage', 'train_one_epoch', 'evaluate',
            'score_loader', 'end_of_epoch', 'write_csv', 'plot_curves', 'metrics_table', 'tune_thresholds',
-           'label_counts', 'per_class_report', 'plot_per_class', 'write_run_files', 'final_evaluation', 'train',
-           'run_stages', 'loss_and_grads']
+           'per_class_report', 'plot_per_class', 'write_run_files', 'final_evaluation', 'train', 'run_stages',
+           'loss_and_grads']
 
 # %% ../nbs/06_trainer.ipynb #cdfd28fa
 def cpu_flags() -> set:
@@ -229,8 +229,10 @@ def _silent(*a):
 
 def _loader(rs, sr, epoch):
     cfg, acc = rs.cfg, rs.acc
-    sampler = DistributedSampler(sr.ds, num_replicas=acc.num_processes, rank=acc.process_index, shuffle=True,
-                                 seed=mix_seed(cfg.seed, 2, sr.index) % 2**31, drop_last=True)
+    seed = mix_seed(cfg.seed, 2, sr.index) % 2**31
+    if cfg.sampler == 'repeat-factor':                           # rare labels more often, same steps per epoch
+        sampler = RepeatFactorSampler(label_matrix(rs.train_ds), cfg.rf_threshold, acc.num_processes, acc.process_index, seed)
+    else: sampler = DistributedSampler(sr.ds, num_replicas=acc.num_processes, rank=acc.process_index, shuffle=True, seed=seed, drop_last=True)
     sampler.set_epoch(epoch)
     gen = torch.Generator(); gen.manual_seed(mix_seed(cfg.seed, 3, sr.index, epoch, acc.process_index))
     return DataLoader(sr.ds, sr.per, sampler=sampler, num_workers=cfg.workers, worker_init_fn=seed_worker, generator=gen,
@@ -377,14 +379,6 @@ def tune_thresholds(rs:RunState, # the run, after its last epoch
     vs, vt = score_loader(rs.method, rs.model, rs.val_dl, rs.acc, rs.precision)
     return f1_thresholds(vs.cpu(), vt.cpu(), default=rs.cfg.threshold), (vt.cpu() > 0.5).sum(0)
 
-def label_counts(ds) -> list|None: # positives per class, or None when the dataset has no label matrix
-    "Positives per class of a dataset with `labels` [N, C], or of a `Subset` of one."
-    base, idx = (ds.dataset, list(ds.indices)) if isinstance(ds, torch.utils.data.Subset) else (ds, None)
-    Y = getattr(base, 'labels', None)
-    if Y is None: return None
-    Y = torch.as_tensor(np.asarray(Y)) > 0
-    return (Y if idx is None else Y[idx]).sum(0).tolist()
-
 def per_class_report(rs:RunState, # the run
                      test_scores:torch.Tensor, test_targets:torch.Tensor, # [N, C] of the test split
                      thresholds:torch.Tensor, # [C] tuned on val
@@ -393,7 +387,7 @@ def per_class_report(rs:RunState, # the run
     "The rows of per_class.csv: each class's support in train, val and test, its test AP, and F1, precision and recall at both thresholds."
     s, t = test_scores.cpu(), test_targets.cpu()
     at, tu = per_class_metrics(s, t, rs.cfg.threshold), per_class_metrics(s, t, thresholds.cpu())
-    n_train = label_counts(rs.train_ds)
+    Y = label_matrix(rs.train_ds); n_train = None if Y is None else Y.sum(0).tolist()
     pct = lambda v: round(100 * float(v), 2) if not math.isnan(float(v)) else ''
     return [dict(cls=c, n_train='' if n_train is None else int(n_train[j]), n_val='' if val_support is None else int(val_support[j]),
                  n_test=int(at['support'][j]), AP=pct(at['AP'][j]), F1=pct(at['F1'][j]), precision=pct(at['precision'][j]),
