@@ -58,7 +58,9 @@ def load_run(run_dir:str|Path, # a run folder written by `probmcl.trainer.train`
     pre = _read_json(run_dir / 'preprocess.json', dict(img_size=cfg.img_size, mean=list(dc['mean']), std=list(dc['std'])))
     thr = _read_json(run_dir / 'thresholds.json', {})
     thresholds = torch.tensor([float(thr.get(str(c), cfg.threshold)) for c in classes])
-    per_class = list(csv.DictReader(open(run_dir / 'per_class.csv', newline=''))) if (run_dir / 'per_class.csv').exists() else []
+    per_class = []
+    if (run_dir / 'per_class.csv').exists():
+        with open(run_dir / 'per_class.csv', newline='') as f: per_class = list(csv.DictReader(f))
     return Run(run_dir, cfg, method, model, test_transforms(pre['img_size'], pre['mean'], pre['std']), list(map(str, classes)),
                thresholds, pre, per_class)
 

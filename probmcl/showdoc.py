@@ -4,12 +4,12 @@
 
 # %% ../nbs/14_showdoc.ipynb #65e89c09
 from __future__ import annotations
-import inspect
+import inspect, re
 from fastcore.docments import DocmentText, docments
 from nbdev.showdoc import BasicMarkdownRenderer
 
 # %% auto #0
-__all__ = ['plain_signature', 'docments_table', 'DocmentTableRenderer']
+__all__ = ['plain_signature', 'docments_table', 'html_source_link', 'DocmentTableRenderer']
 
 # %% ../nbs/14_showdoc.ipynb #dab58402
 def plain_signature(sym, # a function or class
@@ -55,10 +55,17 @@ def docments_table(sym, # a function or class with docments comments
     return '\n'.join(rows)
 
 # %% ../nbs/14_showdoc.ipynb #e50408db
+_PANDOC_LINK = re.compile(r'\[([^\]]+)\]\(([^)\s]+)\)\{[^}]*\}')   # nbdev's [source](url){target="_blank" style=...}
+
+def html_source_link(md:str, # show_doc markdown
+                    ) -> str: # the same with nbdev's Quarto-style link as an HTML anchor
+    "nbdev writes the source link in Quarto's syntax, which JupyterLab shows literally; an HTML anchor renders everywhere."
+    return _PANDOC_LINK.sub(r'<a class="source-link" href="\2" target="_blank" style="float:right; font-size:smaller">\1</a>', md)
+
 class DocmentTableRenderer(BasicMarkdownRenderer):
     "nbdev's `show_doc` markdown with the docments comments as a table under a plain signature."
     def _repr_markdown_(self):
-        doc = super()._repr_markdown_()          # rule, source link, heading, commented signature, docstring
+        doc = html_source_link(super()._repr_markdown_())   # rule, source link, heading, commented signature, docstring
         if not (inspect.isfunction(self.sym) or inspect.isclass(self.sym)): return doc
         table = docments_table(self.sym)
         if not table: return doc
