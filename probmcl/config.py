@@ -12,8 +12,8 @@ from .methods import METHODS, load_plugins
 from .datasets import DATASETS, check_data_config
 
 # %% auto #0
-__all__ = ['RENAMED', 'RECIPES', 'renamed_fields', 'coerce_field', 'TrainConfig', 'recipe', 'load_config', 'validate_config',
-           'report_errors']
+__all__ = ['RENAMED', 'RECIPES', 'renamed_fields', 'coerce_field', 'TrainConfig', 'recipe', 'read_mapping', 'load_config',
+           'validate_config', 'report_errors']
 
 # %% ../nbs/05d_config.ipynb #cc1dbb26
 RENAMED = dict(val_root='test_root', val_ann='test_ann', val_csv='test_csv')   # old name -> new name (deprecated in 0.1)
@@ -206,11 +206,13 @@ def recipe(name:str='quickstart', # a key of `RECIPES`
     return TrainConfig(**RECIPES[name]).replace(**overrides)
 
 # %% ../nbs/05d_config.ipynb #379b7637
-def load_config(path:str|Path, # a .json, .yaml or .yml file of TrainConfig fields
-               ) -> dict: # the fields it sets
-    "The fields of a JSON or YAML config file, checked against `TrainConfig`."
+def read_mapping(path:str|Path, # a .json, .yaml or .yml file
+                 flag:str='--config', # the option that named it (for the messages)
+                 what:str='TrainConfig fields', # what the mapping holds (for the messages)
+                ) -> dict:
+    "The mapping in a JSON or YAML file; a missing file, bad syntax or another top-level type is a one-line error naming `flag`."
     path = Path(path)
-    if not path.is_file(): raise ValueError(f"--config {str(path)!r} is not a file: give a JSON or YAML file of TrainConfig fields.")
+    if not path.is_file(): raise ValueError(f"{flag} {str(path)!r} is not a file: give a JSON or YAML file of {what}.")
     text = path.read_text()
     try:
         if path.suffix.lower() in ('.yaml', '.yml'):
@@ -218,9 +220,14 @@ def load_config(path:str|Path, # a .json, .yaml or .yml file of TrainConfig fiel
             d = yaml.safe_load(text)
         else: d = json.loads(text)
     except Exception as e:
-        raise ValueError(f"--config {str(path)!r} is not valid {path.suffix[1:].upper() or 'JSON'}: {e}".splitlines()[0]) from None
-    if not isinstance(d, dict): raise ValueError(f"--config {str(path)!r} must hold a mapping of TrainConfig fields, got {type(d).__name__}.")
-    d = renamed_fields(d)                                         # old names: mapped here, with a note
+        raise ValueError(f"{flag} {str(path)!r} is not valid {path.suffix[1:].upper() or 'JSON'}: {e}".splitlines()[0]) from None
+    if not isinstance(d, dict): raise ValueError(f"{flag} {str(path)!r} must hold a mapping of {what}, got {type(d).__name__}.")
+    return d
+
+def load_config(path:str|Path, # a .json, .yaml or .yml file of TrainConfig fields
+               ) -> dict: # the fields it sets
+    "The fields of a JSON or YAML config file, checked against `TrainConfig`."
+    d = renamed_fields(read_mapping(path))                                         # old names: mapped here, with a note
     TrainConfig.from_dict(d)                                      # unknown names and wrong types raise here
     return d
 

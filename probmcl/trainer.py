@@ -14,7 +14,6 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 import timm
 from fastprogress.fastprogress import progress_bar
-import numpy as np
 from .metrics import MetricAccumulator, METRIC_KEYS, multilabel_metrics, f1_thresholds, per_class_metrics
 from .dist import gather_cat, gather_tree
 from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_rng_state, atomic_write,
