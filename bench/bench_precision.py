@@ -8,7 +8,7 @@ images of the timed epoch (each image gives 2 views in the contrastive stage). `
     python bench/bench_precision.py                      # main job + Lite0 @128 on miml; no, bf16, auto
     python bench/bench_precision.py --cases main --amps no auto --workers 0 1
 """
-import argparse, csv, json, tempfile, time
+import argparse, csv, tempfile
 from pathlib import Path
 import torch
 from probmcl.config import recipe

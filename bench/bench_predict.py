@@ -7,7 +7,8 @@ import argparse, tempfile, time
 from pathlib import Path
 import torch
 from PIL import Image
-from probmcl.inference import load_run, predict, expand_inputs, export_onnx
+from probmcl.runs import load_run
+from probmcl.inference import predict, expand_inputs, export_onnx
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument('run'); ap.add_argument('folder')

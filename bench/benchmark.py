@@ -27,7 +27,7 @@ the tables keep these scales for both ProbMCL rows.
     python bench/benchmark.py queue [--workers 2]    -> every missing (regime, method, seed), `workers` runs at a time
     python bench/benchmark.py options --seeds 0      -> data/probmcl_options_pretrained.csv (ProbMCL frozen, named options)
 """
-import argparse, csv, json, sys, time
+import argparse, csv, sys, time
 from pathlib import Path
 from probmcl.config import recipe
 from probmcl.methods import load_plugins

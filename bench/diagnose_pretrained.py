@@ -14,9 +14,17 @@ and the encoders after ProbMCL's and SupCon's contrastive stages) and 1,000 Mult
 The gradient measurement uses one batch of 64 test canvases (one view each) with their labels: it measures the
 losses' geometry, not a training step.
 """
-import argparse, csv, json, sys
+import argparse, csv
 from pathlib import Path
-import numpy as np, torch, torch.nn.functional as F
+import pandas as pd, torch, torch.nn.functional as F
+from probmcl.losses import ProbMCLLoss, gmm_similarity
+from probmcl.baselines import MultiLabelSupConLoss
+from probmcl.runs import load_run, run_test_loader
+from probmcl.scoring import score_images, binary_entropy
+from probmcl.inference import uncertainty_columns
+from probmcl.uncertainty import uncertainty_auroc
+from probmcl.mdn import MDN
+from probmcl.methods import mlp
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS, DATA = ROOT / 'runs' / 'benchmark' / 'pretrained', ROOT / 'data'
@@ -47,8 +55,6 @@ def grad_rank(gr):
 def grad_norms(h, y, cfg, mdn=None, proj=None):
     """Per-sample gradient norm at h of each loss term (NLL, lam*PCL; or SupCon), the effective rank of the batch's
     gradient matrix (how many directions of feature space the term moves), and Sim quantiles."""
-    from probmcl.losses import ProbMCLLoss, gmm_similarity
-    from probmcl.baselines import MultiLabelSupConLoss
     h = h.clone().requires_grad_(True)
     out = {}
     z = F.normalize(h, dim=1)
@@ -77,25 +83,15 @@ def uncertainty_rows(run, loader, name):
     """AUROC of each uncertainty for detecting wrong predictions at the run's per-class thresholds (tuned on val):
     per image (any label wrong) for the per-image signals of `probmcl.inference.predict`, and per label for the
     per-class ones (binary entropy of each score; the variance of each class's mixture component)."""
-    from probmcl.inference import _score_batch
-    from probmcl.topology import uncertainty_auroc
-    from probmcl.mdn import MDN
-    outs, per_label = [], []
-    with torch.no_grad():
-        for x, _ in loader:
-            outs.append(_score_batch(run, x, uncertainty=True))
-            h = run.model.encoder.features(x)
-            per_label.append(run.model.aux(h).var.float() if isinstance(run.model.aux, MDN) else None)
-    y = torch.cat([y for _, y in loader])
-    cat = {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
-    thr, p = run.thresholds, cat['scores'].clamp(1e-7, 1 - 1e-7)
-    err = (cat['scores'] >= thr) != y.bool()
-    signals = {f'{k.removeprefix("uncertainty_")} (per image)': v for k, v in cat.items() if k.startswith('uncertainty_')}
-    margin = 1 - (cat['scores'] - thr).abs()                        # [N, C]; its max over classes is predict's near_threshold
-    signals['score entropy (per label)'] = -(p * p.log() + (1 - p) * (1 - p).log())
-    signals['1 - margin to threshold (per label)'] = margin
-    if per_label[0] is not None: signals['MDN component variance (per label)'] = torch.cat(per_label)
-    return [dict(run=name, uncertainty=k, auroc=round(uncertainty_auroc(v, cat['scores'], y, thr), 3),
+    sc = score_images(run.method, run.model, loader, mdn_input=run.config.mdn_input)
+    y, thr = sc.targets, run.thresholds
+    cols = uncertainty_columns({k: v for k, v in sc._asdict().items() if v is not None}, thr)
+    err = (sc.scores >= thr) != y.bool()
+    signals = {f'{k.removeprefix("uncertainty_")} (per image)': v for k, v in cols.items()}
+    signals['score entropy (per label)'] = binary_entropy(sc.scores)
+    signals['1 - margin to threshold (per label)'] = 1 - (sc.scores - thr).abs()   # [N, C]; its max over classes is predict's near_threshold
+    if sc.var is not None: signals['MDN component variance (per label)'] = sc.var
+    return [dict(run=name, uncertainty=k, auroc=round(uncertainty_auroc(v, sc.scores, y, thr), 3),
                  wrong=round(float((err.any(1) if v.dim() == 1 else err).float().mean()), 3)) for k, v in signals.items()]
 
 def write(path, rows):
@@ -106,10 +102,6 @@ def write(path, rows):
 
 def main(seed=0):
     torch.manual_seed(seed); torch.set_num_threads(1)
-    from probmcl.inference import load_run
-    from probmcl.topology import run_test_loader
-    from probmcl.mdn import MDN
-    from probmcl.methods import mlp
     runs = {'ImageNet (linear probe run)': f'linear-probe--ImageNet-encoder-s{seed}', 'after ProbMCL stage 1': f'probmcl--frozen--paper-protocol-s{seed}',
             'after SupCon stage 1': f'supcon--frozen-s{seed}'}
     bench = {r['method']: r for r in csv.DictReader(open(DATA / 'benchmark_pretrained.csv')) if int(r['seed']) == seed}
@@ -136,7 +128,6 @@ def main(seed=0):
     for name, folder in (('probmcl (frozen, paper protocol)', runs['after ProbMCL stage 1']), ('probmcl (fine-tuned)', f'probmcl--fine-tuned-s{seed}')):
         unc += uncertainty_rows(load_run(RUNS / folder), loader, name)
     write(DATA / 'uncertainty_pretrained.csv', unc)
-    import pandas as pd
     print(pd.DataFrame(rows).to_string(index=False)); print(pd.DataFrame(grads).T.to_string()); print(pd.DataFrame(unc).to_string(index=False))
 
 if __name__ == '__main__':

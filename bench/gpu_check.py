@@ -9,7 +9,7 @@ processes on one GPU where the backend allows it. Each row runs on its own: a fa
 and the check goes on; the exit code is 1 if any row failed, except the two-process row, which reports what the
 backend says (NCCL refuses two processes on one device).
 """
-import argparse, json, os, socket, subprocess, sys, tempfile, time, traceback
+import argparse, json, os, socket, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,9 +86,9 @@ def pcl(dry):
 
 @row('predict throughput')
 def predict_speed(out, tmp, dry):
-    import torch
-    from probmcl.data import MultiDigits
-    from probmcl.inference import load_run, predict
+    from probmcl.canvases import MultiDigits
+    from probmcl.runs import load_run
+    from probmcl.inference import predict
     folder = tmp / 'images'; folder.mkdir(exist_ok=True)
     ds = MultiDigits('test', n=16 if dry else 512, seed=0)
     for i in range(len(ds)): ds[i][0].save(folder / f'{i}.png')
@@ -100,7 +100,8 @@ def predict_speed(out, tmp, dry):
 
 @row('ONNX export')
 def onnx_export(out, tmp, dry):
-    from probmcl.inference import load_run, export_onnx
+    from probmcl.runs import load_run
+    from probmcl.inference import export_onnx
     diff = export_onnx(load_run(out), tmp / 'model.onnx')
     return f"{(tmp / 'model.onnx').stat().st_size / 2**20:.1f} MiB, max abs logit difference vs torch {diff:.1e}"
 

@@ -14,19 +14,25 @@
 Budget (one seed): the `quickstart` recipe (narrow resnet10t, RandAugment, Adam + OneCycle) on MultiFashion at
 56 px, 5,000 training canvases (the first 5,000 of the default 10,000) and the full 2,000-canvas test split; every
 method sees 12 epochs: two-stage methods 6 contrastive + 6 classifier epochs, one-stage methods 12 epochs. The sweep
-uses 2,000 canvases and 4 + 4 epochs. Runs are cached in runs/multifashion/ (`probmcl.topology.train_cached`): a
+uses 2,000 canvases and 4 + 4 epochs. Runs are cached in runs/multifashion/ (`probmcl.runs.train_cached`): a
 second call prints the tables without training. Wall times are from a shared 2-core CPU.
 """
-import argparse, hashlib, json, sys, time
+import argparse, hashlib, json, time
+import numpy as np, torch, timm
 from pathlib import Path
 import pandas as pd
 from probmcl.config import recipe
 from probmcl.methods import load_plugins
-from probmcl.topology import train_cached
+from probmcl.runs import train_cached, run_identity
+from probmcl.metrics import METRIC_KEYS as KEYS
+from probmcl.canvases import MultiFashion, single_positive
+from probmcl.transforms import test_transforms
+from probmcl.mdn import Encoder, lite0_checkpoint
+from probmcl.spl import fit_linear_spl, expected_positives
+from probmcl.metrics import multilabel_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS, DATA = ROOT / 'runs' / 'multifashion', ROOT / 'data'
-KEYS = ('mAP', 'CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')
 BASE = dict(dataset='multifashion', img_size=56, n_train=5000, n_test=2000, seed=0, quiet=True)
 TWO_STAGE = dict(epochs=6, cls_epochs=6)
 ONE_STAGE = dict(epochs=12)
@@ -35,7 +41,7 @@ ONE_STAGE = dict(epochs=12)
 def run(name, base=BASE, **kw):
     "Train (or reuse) one configuration; a row of metrics in % and the wall time."
     cfg = recipe('quickstart', **{**base, **kw})
-    key = hashlib.sha1(json.dumps(cfg.replace(out='').to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:10]
+    key = hashlib.sha1(json.dumps(run_identity(cfg), sort_keys=True).encode()).hexdigest()[:10]   # the run's folder: what makes it this run
     cfg = cfg.replace(out=str(RUNS / f'{name}-{key}'))
     t0 = time.time()
     r = train_cached(cfg)
@@ -77,11 +83,6 @@ def spl():
 def spl_linear():
     """Cole et al.'s linear protocol: a linear classifier on fixed ImageNet features (EfficientNet-Lite0 at 64 px,
     computed once), 25 epochs, batch 16, lr 1e-3, the epoch chosen on a clean validation split (20 % of training)."""
-    import numpy as np, torch, timm
-    from probmcl.data import MultiFashion, test_transforms, single_positive
-    from probmcl.mdn import Encoder, lite0_checkpoint
-    from probmcl.spl import fit_linear_spl, expected_positives
-    from probmcl.metrics import multilabel_metrics
     w = lite0_checkpoint(RUNS / 'weights')
     cache = RUNS / 'lite0_features_64px.pt'
     if not cache.exists():

@@ -14,7 +14,7 @@ run finishes, so a table fills over several working sessions; the base run is re
 different one is refused. The data are read in place from ../shared/data (never copied); a subset is a seeded sample
 of the training CSV written under runs/.
 """
-import argparse, os, sys
+import argparse, os
 from pathlib import Path
 import pandas as pd
 from probmcl.config import recipe

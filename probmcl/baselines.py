@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .losses import label_overlap, positive_weights, contrastive_loss_from_sim, AsymmetricLoss
+from .losses import label_overlap, contrastive_loss_from_sim, AsymmetricLoss
 
 # %% auto #0
 __all__ = ['cosine_similarity_matrix', 'MultiLabelSupConLoss', 'KMCLParams', 'KMCLHead', 'bhattacharyya_log_coef', 'kmcl_log_bc',

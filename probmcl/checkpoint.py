@@ -4,7 +4,7 @@
 
 # %% ../nbs/05b_checkpoint.ipynb #9b2428b0
 from __future__ import annotations
-import json, os, random, shutil, socket, time, warnings
+import json, os, random, shutil, socket, time
 from pathlib import Path
 from typing import Callable
 import numpy as np

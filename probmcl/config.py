@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import timm, torch
 from .methods import METHODS, load_plugins
-from .datasets import DATASETS, check_data_config
+from .splits import DATASETS, check_data_config
 
 # %% auto #0
 __all__ = ['RENAMED', 'RECIPES', 'renamed_fields', 'coerce_field', 'TrainConfig', 'recipe', 'read_mapping', 'load_config',

@@ -6,10 +6,8 @@
 __all__ = ['count_params', 'model_cost', 'EncoderHead', 'build_cost_model', 'cost_table', 'paper_table3']
 
 # %% ../nbs/10_cost.ipynb #debcf419
-import copy
-from pathlib import Path
 import pandas as pd
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
 # %% ../nbs/10_cost.ipynb #047cd2ef

@@ -4,67 +4,21 @@
 
 # %% ../nbs/13_inference.ipynb #bc1cc02e
 from __future__ import annotations
-import argparse, csv, glob, json, sys, time
-from dataclasses import dataclass, field
+import argparse, glob, sys, time
 from pathlib import Path
-from typing import Callable
-import numpy as np
 import pandas as pd
 import torch
-import torch.nn as nn
 from PIL import Image
-from .config import TrainConfig, report_errors
-from .methods import METHODS, Method, load_plugins
-from .checkpoint import load_weights
-from .data import test_transforms
+from .config import report_errors
+from .runs import Run, load_run
+from .scoring import score_batch, binary_entropy
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'Run', 'load_run', 'expand_inputs', 'predict', 'probmcl_predict', 'export_onnx', 'probmcl_export']
-
-# %% ../nbs/13_inference.ipynb #1ee8c05b
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp') # what folders and globs pick up
-
-def _read_json(path:Path, default=None):
-    if path.exists(): return json.loads(path.read_text())
-    return default
-
-@dataclass
-class Run:
-    "A trained run: `model` (normalised [N, 3, H, W] -> logits [N, C]), `transform` (PIL -> [3, H, W]), `classes`, `thresholds`."
-    path:Path; config:TrainConfig; method:Method; model:nn.Module; transform:Callable; classes:list
-    thresholds:torch.Tensor; preprocess:dict
-    per_class:list=field(default_factory=list) # rows of the run's per_class.csv (support, AP, F1, ... per class), if it has one
-
-def load_run(run_dir:str|Path, # a run folder written by `probmcl.trainer.train`
-             device:str|torch.device='cpu', # where the model goes
-            ) -> Run:
-    "Load a run folder: model (eval mode), test transform, class names, per-class thresholds."
-    run_dir = Path(run_dir)
-    if not (run_dir / 'model.safetensors').exists():
-        raise ValueError(f"{run_dir} has no model.safetensors: give a finished run folder (probmcl_train --out {run_dir}).")
-    metrics = _read_json(run_dir / 'metrics.json', {})
-    cfg_d = _read_json(run_dir / 'config.json', metrics.get('config'))
-    classes = _read_json(run_dir / 'classes.json', metrics.get('classes'))
-    if cfg_d is None or classes is None:
-        raise ValueError(f"{run_dir} has no config.json/classes.json (nor metrics.json): it is not a probmcl run folder.")
-    cfg = TrainConfig.from_dict(cfg_d).replace(pretrained=None)           # the weights come from model.safetensors
-    if cfg.method not in METHODS: load_plugins()
-    method = METHODS[cfg.method]()
-    model = method.build(cfg, len(classes))
-    load_weights(run_dir / 'model.safetensors', model)
-    model.to(device).eval()
-    import timm
-    dc = timm.data.resolve_model_data_config(model.encoder.model)
-    pre = _read_json(run_dir / 'preprocess.json', dict(img_size=cfg.img_size, mean=list(dc['mean']), std=list(dc['std'])))
-    thr = _read_json(run_dir / 'thresholds.json', {})
-    thresholds = torch.tensor([float(thr.get(str(c), cfg.threshold)) for c in classes])
-    per_class = []
-    if (run_dir / 'per_class.csv').exists():
-        with open(run_dir / 'per_class.csv', newline='') as f: per_class = list(csv.DictReader(f))
-    return Run(run_dir, cfg, method, model, test_transforms(pre['img_size'], pre['mean'], pre['std']), list(map(str, classes)),
-               thresholds, pre, per_class)
+__all__ = ['IMAGE_EXTS', 'expand_inputs', 'uncertainty_columns', 'predict', 'probmcl_predict', 'export_onnx', 'probmcl_export']
 
 # %% ../nbs/13_inference.ipynb #4ecd0a13
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp') # what folders and globs pick up
+
 def expand_inputs(inputs:list, # image files, folders, glob patterns, or CSVs with a `path` column
                  ) -> list: # image paths, in the order given, without duplicates
     "Image paths from files, folders (recursive), glob patterns and CSVs."
@@ -94,23 +48,16 @@ class _Images(torch.utils.data.Dataset):
             with Image.open(self.paths[i]) as im: return self.transform(im.convert('RGB')), i, ''
         except Exception as e: return torch.zeros(3, self.size, self.size), i, f"{type(e).__name__}: {e}".splitlines()[0][:200]
 
-@torch.no_grad()
-def _score_batch(run:Run, x:torch.Tensor, uncertainty:bool, thresholds:torch.Tensor|None=None) -> dict:
-    "Probabilities [B, C] (as the run's evaluation computes them) and, if asked, per-image uncertainties."
-    from probmcl.mdn import MDN
-    out = dict(scores=run.method.scores(run.model, x).float().cpu())
-    if uncertainty:
-        p = out['scores'].clamp(1e-7, 1 - 1e-7)
-        out['uncertainty_score_entropy'] = (-(p * p.log() + (1 - p) * (1 - p).log())).mean(1)
-        thr = run.thresholds if thresholds is None else thresholds              # [C]
-        out['uncertainty_near_threshold'] = 1 - (out['scores'] - thr).abs().min(1).values   # [B]
-        aux = getattr(run.model, 'aux', None)
-        if isinstance(aux, MDN):
-            h = run.model.encoder.features(x)
-            g = aux(h if run.config.mdn_input == 'h' else torch.nn.functional.normalize(h.float(), dim=1))
-            pi = g.log_pi.exp().float().cpu()
-            out['uncertainty_mdn_var'] = g.var.float().cpu().mean(1)
-            out['uncertainty_mixture_entropy'] = -(pi * g.log_pi.float().cpu()).sum(1)
+def uncertainty_columns(b:dict, # what `probmcl.scoring.score_batch` returned for a batch (with the MDN fields for ProbMCL)
+                        thresholds:torch.Tensor, # [C] the decision thresholds
+                       ) -> dict: # name -> [B] per-image uncertainty (on the CPU)
+    "The per-image uncertainty columns of `predict` from a scored batch."
+    s = b['scores'].cpu()
+    out = dict(uncertainty_score_entropy=binary_entropy(s).mean(1),
+               uncertainty_near_threshold=1 - (s - thresholds).abs().min(1).values)
+    if 'pi' in b:
+        out['uncertainty_mdn_var'] = b['var'].cpu().mean(1)
+        out['uncertainty_mixture_entropy'] = -torch.special.xlogy(b['pi'], b['pi']).cpu().sum(1)
     return out
 
 # %% ../nbs/13_inference.ipynb #78f0a30f
@@ -133,7 +80,8 @@ def predict(run:Run, # from `load_run`
     thr = torch.full((len(run.classes),), float(threshold)) if threshold is not None else run.thresholds
     rows = []
     for x, idx, err in dl:
-        b = _score_batch(run, x.to(dev), uncertainty, thr)
+        b = score_batch(run.method, run.model, x.to(dev), mdn_input=run.config.mdn_input if uncertainty else None)
+        b = dict(scores=b['scores'].cpu(), **(uncertainty_columns(b, thr) if uncertainty else {}))
         for j, i in enumerate(idx.tolist()):
             r = dict(path=str(paths[i]), error=err[j])
             if not err[j]:

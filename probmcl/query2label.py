@@ -8,9 +8,10 @@ __all__ = ['sine_pos_encoding', 'GroupWiseLinear', 'Q2LEncoderLayer', 'Q2LDecode
            'check_q2l_options', 'Q2LModel', 'Q2L', 'ProbMCLQ2L']
 
 # %% ../nbs/08_query2label.ipynb #5287e647
-import math, copy
+import math
+from copy import deepcopy
 from pathlib import Path
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 
 # %% ../nbs/08_query2label.ipynb #ebbc2342
 def sine_pos_encoding(h:int, # feature-map height H
@@ -286,9 +287,8 @@ def q2l_from_encoder(encoder:nn.Module, # e.g. `probmcl.mdn.Encoder`, or any mod
                      **kwargs, # passed to `Query2Label` (hidden, n_heads, dec_layers, enc_layers, ffn, dropout, ...)
                     )->Query2Label:
     "A `Query2Label` head on the backbone of a given encoder."
-    import copy as _copy
     bb = find_backbone(encoder)
-    if copy: bb = _copy.deepcopy(bb)
+    if copy: bb = deepcopy(bb)
     m = Query2Label(bb, n_classes, **kwargs)
     if freeze_backbone:
         for p in m.backbone.parameters(): p.requires_grad_(False)

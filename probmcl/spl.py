@@ -331,7 +331,7 @@ class SinglePositiveLabels:
                  train_ds:torch.utils.data.Dataset, # the fully labelled training set
                  n_classes:int, # C
                 ):
-        from probmcl.data import single_positive
+        from probmcl.canvases import single_positive
         full = _labels_of(train_ds).float()
         self.observed = single_positive(full, seed=cfg.spl_seed)                # [N, C]
         k = cfg.expected_positives if cfg.expected_positives is not None else expected_positives(full)

@@ -19,62 +19,18 @@ from .dist import gather_cat, gather_tree
 from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_rng_state, atomic_write,
                                 save_weights, load_weights, save_checkpoint, load_checkpoint, RunLock, check_output_folder,
                                 check_existing_run, clear_run)
-from .datasets import build_datasets, TransformDataset, label_matrix, RepeatFactorSampler
+from .splits import build_datasets, label_matrix, RepeatFactorSampler
+from .transforms import TransformDataset
 from .methods import METHODS, Method, MultiLabelModel, label_regime
 from .config import TrainConfig, validate_config, recipe
+from .precision import Precision
+from .scoring import score_images
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'cpu_flags', 'native_bf16', 'resolve_precision', 'Precision', 'RunState', 'build_model',
-           'prepare_run', 'resume_run', 'one_cycle', 'StageRun', 'setup_stage', 'train_one_epoch', 'evaluate',
-           'score_loader', 'end_of_epoch', 'write_csv', 'plot_curves', 'metrics_table', 'tune_thresholds',
-           'per_class_report', 'plot_per_class', 'write_run_files', 'final_evaluation', 'train', 'run_stages',
-           'loss_and_grads']
-
-# %% ../nbs/06_trainer.ipynb #cdfd28fa
-def cpu_flags() -> set:
-    "The CPU's feature flags from /proc/cpuinfo (Linux); empty elsewhere."
-    try: text = Path('/proc/cpuinfo').read_text()
-    except OSError: return set()
-    return set(next((l.split(':', 1)[1].split() for l in text.splitlines() if l.startswith(('flags', 'Features'))), []))
-
-def native_bf16(device:torch.device, # where the model runs
-               ) -> bool:
-    "Whether `device` computes bf16 natively: CUDA with bf16 support, or a CPU with AVX512-BF16 or AMX-BF16."
-    if device.type == 'cuda': return torch.cuda.is_bf16_supported(including_emulation=False)
-    if device.type == 'cpu': return bool(cpu_flags() & {'avx512_bf16', 'amx_bf16'})
-    return False
-
-def resolve_precision(amp:str, # 'auto', 'no', 'bf16' or 'fp16'
-                      channels_last:bool|None, # None: auto
-                      device:torch.device, # where the model runs
-                     ) -> tuple: # (amp, channels_last) as used
-    "What 'auto' means on `device`: bf16 where native, else 'no'; channels_last on CUDA only."
-    if amp == 'auto': amp = 'bf16' if native_bf16(device) else 'no'
-    if channels_last is None: channels_last = device.type == 'cuda'
-    return amp, channels_last
-
-class Precision:
-    "Autocast (and a GradScaler for fp16) for `amp` in 'auto', 'no', 'bf16', 'fp16' on `device`, and the memory format."
-    def __init__(self,
-                 amp:str, # 'auto', 'no', 'bf16' or 'fp16'
-                 device:torch.device, # where the model runs
-                 channels_last:bool|None=False, # channels_last memory format (None: auto)
-                ):
-        self.device = device
-        self.amp, self.channels_last = resolve_precision(amp, channels_last, device)
-        self.dtype = dict(no=None, bf16=torch.bfloat16, fp16=torch.float16)[self.amp]
-        self.scaler = torch.amp.GradScaler(device.type) if self.amp == 'fp16' else None
-    def autocast(self): return torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None)
-    def images(self, x:torch.Tensor) -> torch.Tensor:
-        "A batch of images [B, 3, H, W] in the memory format of the run."
-        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
-    def step(self, loss, opt, params, grad_clip, acc):
-        "Backward, optional gradient clipping, optimizer step (through the scaler for fp16)."
-        acc.backward(loss if self.scaler is None else self.scaler.scale(loss))
-        if self.scaler is not None: self.scaler.unscale_(opt)
-        if grad_clip: torch.nn.utils.clip_grad_norm_(params, grad_clip)
-        if self.scaler is None: opt.step()
-        else: self.scaler.step(opt); self.scaler.update()
+__all__ = ['RUNTIME_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'one_cycle', 'StageRun', 'setup_stage',
+           'train_one_epoch', 'evaluate', 'end_of_epoch', 'write_csv', 'plot_curves', 'metrics_table',
+           'tune_thresholds', 'per_class_report', 'plot_per_class', 'write_run_files', 'final_evaluation', 'train',
+           'run_stages', 'loss_and_grads']
 
 # %% ../nbs/06_trainer.ipynb #e65abe83
 @dataclass
@@ -109,7 +65,7 @@ def prepare_run(cfg:TrainConfig, # a validated config
                 log:Callable=print, # console output (main process)
                ) -> RunState:
     "Data, label regime, method, model, stages, transforms and evaluation loaders of a run."
-    from probmcl.data import train_transforms, test_transforms
+    from probmcl.transforms import train_transforms, test_transforms
     t0 = time.perf_counter()
     seed_everything(cfg.seed)                                    # same initial weights in every process
     train_raw, val_raw, test_raw, classes = build_datasets(cfg, val_seed=mix_seed(cfg.seed, 7))
@@ -189,7 +145,7 @@ def setup_stage(rs:RunState, # the run
                 state:dict|None=None, # the resumed checkpoint state, if it is inside this stage
                ) -> StageRun:
     "Freeze, build the optimizer, scheduler and EMA of stage `si`, and restore them on resume."
-    from probmcl.data import TwoViews
+    from probmcl.transforms import TwoViews
     cfg, acc, st = rs.cfg, rs.acc, rs.stages[si]
     for p in rs.model.parameters(): p.requires_grad_(False)
     params = list({id(p): p for m in st.trainable for p in m.parameters()}.values())
@@ -283,21 +239,7 @@ def evaluate(method:Method, # scores images with `method.scores(model, x)`
              precision:Precision|None=None, # autocast and memory format of the forward pass (None: float32, contiguous)
             ) -> dict: # `multilabel_metrics` keys, fractions
     "Metrics of `model` on a loader, over all processes."
-    return multilabel_metrics(*score_loader(method, model, loader, acc, precision), threshold)
-
-@torch.no_grad()
-def score_loader(method:Method, model:MultiLabelModel, loader, acc, # as in `evaluate`
-                 precision:Precision|None=None,
-                ) -> tuple: # (scores [N, C], targets [N, C]) of every process, in the loader's order
-    "Probabilities and targets of `model` on a loader, gathered over all processes."
-    was = model.training; model.eval()
-    accm = MetricAccumulator(gather=acc.gather_for_metrics)
-    for x, y in loader:
-        p = precision or Precision('no', x.device)
-        with p.autocast(): s = method.scores(model, p.images(x))
-        accm.update(s.float(), y.float())
-    model.train(was)
-    return accm.tensors()
+    return multilabel_metrics(*score_images(method, model, loader, precision, acc=acc)[:2], threshold)
 
 # %% ../nbs/06_trainer.ipynb #54d496c6
 def end_of_epoch(rs:RunState, # the run
@@ -375,7 +317,7 @@ def tune_thresholds(rs:RunState, # the run, after its last epoch
     "F1-optimal per-class thresholds on the validation split (`cfg.threshold` for all when validation is the test split)."
     C = len(rs.classes)
     if rs.val_dl is rs.test_dl: return torch.full((C,), float(rs.cfg.threshold)), None
-    vs, vt = score_loader(rs.method, rs.model, rs.val_dl, rs.acc, rs.precision)
+    vs, vt = score_images(rs.method, rs.model, rs.val_dl, rs.precision, acc=rs.acc)[:2]
     return f1_thresholds(vs.cpu(), vt.cpu(), default=rs.cfg.threshold), (vt.cpu() > 0.5).sum(0)
 
 def per_class_report(rs:RunState, # the run
@@ -432,7 +374,7 @@ def final_evaluation(rs:RunState, # the run, after its last epoch
     cfg, acc, out, m = rs.cfg, rs.acc, rs.out, rs.model
     t0 = time.perf_counter()
     thr, val_support = tune_thresholds(rs)
-    ts, tt = score_loader(rs.method, m, rs.test_dl, acc, rs.precision)
+    ts, tt = score_images(rs.method, m, rs.test_dl, rs.precision, acc=acc)[:2]
     per_class = per_class_report(rs, ts, tt, thr, val_support)
     test, tuned = multilabel_metrics(ts, tt, cfg.threshold), multilabel_metrics(ts, tt, thr.to(ts.device))
     last_val = next((r for r in reversed(rs.history) if 'val_mAP' in r), {})
