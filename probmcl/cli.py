@@ -21,6 +21,13 @@ def _json_object(flag):
         return v
     return parse
 
+def _key_value(s):
+    k, eq, v = s.partition('=')
+    if not eq or not k.strip(): raise argparse.ArgumentTypeError(f"--opt takes KEY=VALUE, e.g. --opt gamma=3; got {s!r}")
+    try: v = json.loads(v)
+    except json.JSONDecodeError: pass                            # plain text
+    return k.strip(), v
+
 def _optional(base):
     def parse(s): return None if s.lower() == 'none' else base(s)
     parse.__name__ = base.__name__
@@ -43,12 +50,14 @@ def train_parser(prog:str='probmcl_train', # the console script's name
                  description:str="Train and evaluate a multi-label classifier (ProbMCL by default); writes OUT/metrics.json, "
                                  "metrics.csv, curves.png, model.safetensors and checkpoints.", # its --help text
                 ) -> argparse.ArgumentParser:
-    "The parser of `probmcl_train`: --recipe, --config, --debug, --frozen, and one flag per `TrainConfig` field."
+    "The parser of `probmcl_train`: --recipe, --config, --debug, --frozen, --opt, and one flag per `TrainConfig` field."
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument('--recipe', default='quickstart', help=f"named set-up: {', '.join(RECIPES)} (default: quickstart)")
     p.add_argument('--config', help="JSON or YAML file of TrainConfig fields (e.g. a run's config.json); flags override it")
     p.add_argument('--frozen', action='store_true', help="stage 2 on the frozen encoder (the paper's protocol): --no-finetune")
     p.add_argument('--debug', action='store_true', help="show the full traceback of an error")
+    p.add_argument('--opt', action='append', type=_key_value, default=argparse.SUPPRESS, metavar='KEY=VALUE',
+                   help="one option of the method (repeatable; VALUE is read as JSON, else as text), laid over --method-opts")
     docs, hints, base = docments(TrainConfig), typing.get_type_hints(TrainConfig), TrainConfig()
     for f in dataclasses.fields(TrainConfig):
         names = ['--' + f.name.replace('_', '-')] + (['--' + f.name] if '_' in f.name else [])
@@ -81,9 +90,11 @@ def probmcl_train(argv:list|None=None, # command-line arguments (default: sys.ar
     p = train_parser()
     args = vars(p.parse_args(sys.argv[1:] if argv is None else argv))
     name, config, frozen, debug = (args.pop(k) for k in ('recipe', 'config', 'frozen', 'debug'))
+    opts = dict(args.pop('opt', []))                             # --opt KEY=VALUE pairs
     def go():
         if frozen:
             if args.get('finetune'): raise ValueError("--finetune and --frozen contradict each other; give one of them.")
             args['finetune'] = False
-        train(config_from_args(name, config, **args))
+        cfg = config_from_args(name, config, **args)
+        train(cfg.replace(method_opts={**cfg.method_opts, **opts}) if opts else cfg)
     report_errors('probmcl_train', go, debug)

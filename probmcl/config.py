@@ -34,7 +34,7 @@ def renamed_fields(d:dict, # field names -> values, possibly with old names
     return out
 
 # %% ../nbs/05d_config.ipynb #543de0c5
-def coerce_field(name:str, # a TrainConfig field
+def coerce_field(name:str, # a TrainConfig field (or a method's option), for the message
                  hint, # its type hint
                  v, # the value read from a file or a dict
                 ):
@@ -146,6 +146,7 @@ class TrainConfig:
     expected_positives:float|None=None # k of EPR/ROLE (None: the training set's mean label count, e.g. COCO 2.9)
     role_lr_mult:float=10. # ROLE: learning-rate multiplier of the label estimator
     q2l:dict=field(default_factory=dict) # Query2Label head options (hidden, n_heads, dec_layers, enc_layers, ffn, dropout)
+    method_opts:dict=field(default_factory=dict) # the options the method declares (`Method.options`), e.g. {"gamma": 3}; on the command line also --opt gamma=3
 
     def replace(self, **kw) -> 'TrainConfig':
         "A copy with some fields changed (unknown names raise; renamed ones are mapped with a note)."
@@ -261,10 +262,7 @@ def _check_names(cfg):
 
 # %% ../nbs/05d_config.ipynb #58c0854e
 def _check_numbers(cfg):
-    "Every numeric field in its range."
-    _num(cfg, 'alpha', lambda v: 0 <= v <= 1, "must be in [0, 1] (a label-overlap threshold; paper 0.6 COCO, 0.5 ADP)")
-    _num(cfg, 'tau', lambda v: v > 0, "must be > 0 (the temperature; paper 0.2)")
-    _num(cfg, 'lam', lambda v: v >= 0, "must be >= 0 (the PCL weight; paper 0.3)")
+    "Every numeric field in its range (the fields a method owns are checked by its `options`)."
     _num(cfg, 'lr', lambda v: v > 0, "must be > 0 (paper 1e-4)")
     if cfg.cls_lr is not None: _num(cfg, 'cls_lr', lambda v: v > 0, "must be > 0, or unset to use --lr")
     _num(cfg, 'weight_decay', lambda v: v >= 0, "must be >= 0")
@@ -272,10 +270,7 @@ def _check_numbers(cfg):
     _num(cfg, 'ema', lambda v: 0 <= v < 1, "must be in [0, 1): 0 turns the EMA off, e.g. 0.999 turns it on")
     _num(cfg, 'grad_clip', lambda v: v >= 0, "must be >= 0 (0: no clipping)")
     _num(cfg, 'val_frac', lambda v: 0 <= v < 1, "must be in [0, 1)")
-    _num(cfg, 'kmcl_tau', lambda v: v > 0, "must be > 0 (official KMCL 0.17)")
-    _num(cfg, 'kmcl_bd_scale', lambda v: v > 0, "must be > 0 (1, or the feature width d as the official anisotropic code)")
     _num(cfg, 'threshold', lambda v: 0 < v < 1, "must be in (0, 1)")
-    if cfg.sim_dim is not None: _num(cfg, 'sim_dim', lambda v: v > 0, "must be > 0, or unset for the feature width (paper)")
     if cfg.threads is not None and (not isinstance(cfg.threads, int) or cfg.threads < 1):
         raise ValueError(f"`threads` (--threads) must be a positive integer or None, got {cfg.threads!r}.")
     for name in ('epochs', 'cls_epochs', 'img_size', 'workers', 'eval_every'):
@@ -290,12 +285,8 @@ def _check_numbers(cfg):
 
 # %% ../nbs/05d_config.ipynb #7120d639
 def _check_choices(cfg):
-    "Every field with a fixed set of values."
-    _choice(cfg, 'overlap', ('jaccard', 'cosine'))
-    _choice(cfg, 'nll_norm', ('none', 'per_dim'), " ('none' is the paper's)")
+    "Every field with a fixed set of values (the fields a method owns are checked by its `options`)."
     _choice(cfg, 'head_input', ('h', 'z'), " (pooled features or normalised)")
-    _choice(cfg, 'mdn_input', ('h', 'z'), " (pooled features or normalised)")
-    _choice(cfg, 'mdn_init', ('paper', 'torch'))
     _choice(cfg, 'amp', ('auto', 'no', 'bf16', 'fp16'))
     if cfg.amp == 'fp16' and (cfg.cpu or not torch.cuda.is_available()):
         raise ValueError("`amp` (--amp) = 'fp16' needs a CUDA GPU (float16 autocast and its GradScaler); on a CPU use --amp bf16 or --amp no.")
@@ -326,7 +317,9 @@ def validate_config(cfg:TrainConfig, # the configuration to check
                    ) -> TrainConfig:
     "Raise `ValueError` naming the option and the fix for a configuration that cannot train."
     if not isinstance(cfg, TrainConfig): raise TypeError(f"`cfg` must be a TrainConfig, got {type(cfg).__name__}.")
-    _check_names(cfg); _check_numbers(cfg); _check_choices(cfg); _check_batch(cfg, world_size)
+    _check_names(cfg); _check_numbers(cfg); _check_choices(cfg)
+    METHODS[cfg.method].check_options(cfg)                      # the options the method declares, next to its code
+    _check_batch(cfg, world_size)
     check_data_config(cfg)
     METHODS[cfg.method]().check(cfg)
     return cfg

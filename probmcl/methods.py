@@ -4,7 +4,8 @@
 
 # %% ../nbs/05c_methods.ipynb #2a2c9610
 from __future__ import annotations
-import difflib, importlib
+import dataclasses, difflib, importlib, math, types, typing, warnings
+from importlib.metadata import entry_points
 from dataclasses import dataclass, field
 from typing import Callable
 import torch
@@ -14,9 +15,9 @@ from .mdn import MDN, Encoder
 from .losses import ProbMCLLoss, AsymmetricLoss
 
 # %% auto #0
-__all__ = ['STAGE_KINDS', 'METHODS', 'PLUGINS', 'MultiLabelModel', 'linear_head', 'mlp', 'ContrastiveNet', 'ClassifierNet',
-           'KMCLNet', 'KMCLLogits', 'Stage', 'FullLabels', 'label_regime', 'register_method', 'load_plugins', 'Method',
-           'TwoStage', 'ProbMCL', 'SupCon', 'ASL', 'Linear', 'BCE', 'KMCL']
+__all__ = ['STAGE_KINDS', 'METHODS', 'PLUGINS', 'ENTRY_POINT_GROUP', 'MultiLabelModel', 'linear_head', 'mlp', 'ContrastiveNet',
+           'ClassifierNet', 'KMCLNet', 'KMCLLogits', 'Stage', 'FullLabels', 'label_regime', 'register_method',
+           'load_plugins', 'Option', 'Method', 'TwoStage', 'ProbMCL', 'SupCon', 'ASL', 'Linear', 'BCE', 'KMCL']
 
 # %% ../nbs/05c_methods.ipynb #004e1f8f
 class MultiLabelModel(nn.Module):
@@ -153,20 +154,94 @@ def register_method(name:str, # the `--method` name
         return cls
     return deco
 
-PLUGINS = ['probmcl.query2label'] # modules that `register_method` more methods when imported
+PLUGINS = ['probmcl.query2label'] # built-in modules that `register_method` more methods when imported
+ENTRY_POINT_GROUP = 'probmcl.methods' # the entry-point group in which other packages declare their methods
+_LOADED = set() # (name, value) of the entry points already loaded or refused: each is tried once per process
+
+def _skip(ep, why):
+    warnings.warn(f"{ENTRY_POINT_GROUP} entry point {ep.name!r} ({ep.value}) is skipped: {why}", stacklevel=3)
 
 def load_plugins():
-    "Import the `PLUGINS` modules so that their methods are in `METHODS`."
+    "Import the `PLUGINS` modules and load the `ENTRY_POINT_GROUP` entry points, so that their methods are in `METHODS`."
     for m in PLUGINS: importlib.import_module(m)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if (ep.name, ep.value) in _LOADED: continue
+        _LOADED.add((ep.name, ep.value))
+        try: obj = ep.load()
+        except Exception as e:
+            _skip(ep, f"it failed to load ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})"); continue
+        if isinstance(obj, types.ModuleType): continue          # importing it ran its `register_method`s
+        if not (isinstance(obj, type) and issubclass(obj, Method)): _skip(ep, "it is neither a module nor a Method subclass")
+        elif METHODS.get(ep.name, obj) is not obj: _skip(ep, f"--method {ep.name} is taken by {METHODS[ep.name].__qualname__}")
+        else: register_method(ep.name)(obj)
+
+# %% ../nbs/05c_methods.ipynb #98fba119
+@dataclass
+class Option:
+    "One setting a method declares: its default, a check of its value, and what the value must be (the words of the error)."
+    default:object=None # the value when `method_opts` does not set it; values are coerced to its type (None: any type)
+    check:Callable|None=None # predicate on the value: False (or an exception) refuses it; None: any value of the type
+    need:str='' # what the value must be, for the one-line error, e.g. 'must be > 0 (official KMCL 0.17)'
+    doc:str='' # what the option does
+    choices:tuple|None=None # the allowed values (a misspelling gets a did-you-mean)
+    field:bool=False # the value is the `TrainConfig` field of the option's name (the built-in methods), not in `method_opts`
+
+def _refused(name, where, v, need):
+    return ValueError(f"`{name}` ({where}) = {v!r}: {need or 'refused by the check the method declares'}.")
 
 # %% ../nbs/05c_methods.ipynb #2f708d8d
 class Method:
-    "A training method: `build` the model, list its `stages`, `check` its settings. Losses see the global batch."
+    "A training method: `build` the model, list its `stages`, declare its `options`, `check` its settings. Losses see the global batch."
     name = None
+    options = {} # option name -> `Option`: the settings this method reads and checks (inherited by subclasses)
     def __init__(self, labels=None # the label regime (`FullLabels()` by default; see `label_regime`)
                 ): self.labels = labels if labels is not None else FullLabels()
     def check(self, cfg):
         "Raise `ValueError` naming the option and the fix for settings this method cannot use."
+    @classmethod
+    def option(cls, cfg, # a `TrainConfig`
+               name:str, # a key of `options`
+              ):
+        "The value of option `name`: its `TrainConfig` field, or `cfg.method_opts[name]` (else the default) as the default's type."
+        o = cls.options.get(name)
+        if o is None: raise ValueError(f"method {cls.name!r} declares no option {name!r}; it declares {sorted(cls.options)}.")
+        if o.field: return getattr(cfg, name)
+        v = cfg.method_opts.get(name, o.default)
+        if v is None and o.default is None: return None
+        from probmcl.config import coerce_field                  # (probmcl.config imports this module)
+        try: return v if o.default is None else coerce_field(name, type(o.default), v)
+        except ValueError:
+            raise _refused(name, f"--method-opts of --method {cls.name}", v, f"expected {type(o.default).__name__}; {o.need}".rstrip('; ')) from None
+    @classmethod
+    def check_options(cls, cfg # a `TrainConfig`
+                     ):
+        "Refuse keys of `cfg.method_opts` this method does not declare, and option values of the wrong type or failing their check."
+        opts = cfg.method_opts
+        if not isinstance(opts, dict): raise ValueError(f"`method_opts` (--method-opts) must be a dict / JSON object, got {opts!r}.")
+        mine, fields = [k for k, o in cls.options.items() if not o.field], {f.name for f in dataclasses.fields(cfg)}
+        for k in opts:
+            if k in mine: continue
+            close = difflib.get_close_matches(str(k), mine, 1, 0.5)
+            raise ValueError(f"`method_opts` (--method-opts) has unknown key {k!r} for --method {cls.name}"
+                             + (f" (a TrainConfig field: set it with --{k.replace('_', '-')})" if k in fields else '')
+                             + f"; its options: {', '.join(f'{n}={cls.options[n].default!r}' for n in mine) or 'none'}."
+                             + (f" Did you mean {close[0]!r}?" if close else ''))
+        hints = typing.get_type_hints(type(cfg))
+        for name, o in cls.options.items():
+            v, where = cls.option(cfg, name), (f"--{name.replace('_', '-')}" if o.field else f"--method-opts of --method {cls.name}")
+            if v is None and (type(None) in typing.get_args(hints[name]) if o.field else o.default is None): continue
+            number = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if (number and not math.isfinite(v)) or (o.field and not number and hints[name] in (int, float)):
+                raise _refused(name, where, v, o.need)
+            if o.choices is not None and v not in o.choices:
+                close = difflib.get_close_matches(str(v), list(o.choices), 3, 0.5)
+                raise ValueError(f"`{name}` ({where}) must be one of {', '.join(map(repr, o.choices))}{f' ({o.need})' if o.need else ''}, "
+                                 f"got {v!r}." + (f" Did you mean {', '.join(map(repr, close))}?" if close else ''))
+            if o.check is not None:
+                try: ok = o.check(v)
+                except Exception: ok = False
+                if not ok: raise _refused(name, where, v, o.need)
+
     def encoder(self, cfg) -> Encoder: return Encoder(cfg.backbone, pretrained=cfg.pretrained, **cfg.backbone_kwargs)
     def build(self, cfg, n_classes:int) -> MultiLabelModel:
         enc = self.encoder(cfg)
@@ -193,6 +268,11 @@ class Method:
 # %% ../nbs/05c_methods.ipynb #e431960a
 class TwoStage(Method):
     "Shared by ProbMCL and SupCon: a contrastive stage, then the classifier stage (frozen unless `finetune`)."
+    options = dict(                                              # TrainConfig fields of the contrastive stage
+        tau=Option(check=lambda v: v > 0, need="must be > 0 (the temperature; paper 0.2)", field=True),
+        alpha=Option(check=lambda v: 0 <= v <= 1, need="must be in [0, 1] (a label-overlap threshold; paper 0.6 COCO, 0.5 ADP)", field=True),
+        overlap=Option(choices=('jaccard', 'cosine'), field=True),
+        mdn_input=Option(choices=('h', 'z'), need="pooled features or normalised", field=True))
     def check(self, cfg):
         if cfg.cls_epochs < 1:
             raise ValueError(f"method {self.name!r} trains a classifier in stage 2: set --cls-epochs >= 1.")
@@ -202,6 +282,11 @@ class TwoStage(Method):
 @register_method('probmcl')
 class ProbMCL(TwoStage):
     "Stage 1: encoder + MDN with L_NLL + lam L_PCL on two views; stage 2: linear head (ASL) on the frozen encoder."
+    options = TwoStage.options | dict(
+        lam=Option(check=lambda v: v >= 0, need="must be >= 0 (the PCL weight; paper 0.3)", field=True),
+        sim_dim=Option(check=lambda v: v > 0, need="must be > 0, or unset for the feature width (paper)", field=True),
+        nll_norm=Option(choices=('none', 'per_dim'), need="'none' is the paper's", field=True),
+        mdn_init=Option(choices=('paper', 'torch'), field=True))
     def build(self, cfg, n_classes): return self.add_mdn(cfg, super().build(cfg, n_classes), n_classes)
     def add_mdn(self, cfg, model, n_classes:int) -> MultiLabelModel:
         "Attach the stage-1 MDN (on the encoder's width) to `model` as `model.aux`."
@@ -249,6 +334,9 @@ class BCE(Method):
 @register_method('kmcl')
 class KMCL(Method):
     "KMCL (Sajedi et al. 2023): kernel mixture head trained in one stage with ASL + reconstruction + Bhattacharyya contrast."
+    options = dict(
+        kmcl_tau=Option(check=lambda v: v > 0, need="must be > 0 (official KMCL 0.17)", field=True),
+        kmcl_bd_scale=Option(check=lambda v: v > 0, need="must be > 0 (1, or the feature width d as the official anisotropic code)", field=True))
     def check(self, cfg):
         if cfg.labels != 'full':
             raise ValueError("--labels single-positive does not apply to --method kmcl (its loss needs full labels); use probmcl, "
