@@ -23,10 +23,8 @@ def case_config(case, method, steps, batch):
     "The TrainConfig of a case: the main job's recipe, or ImageNet Lite0 at 128 px on the real miml photos."
     kw = dict(method=method, epochs=1, cls_epochs=1, max_steps=steps, quiet=True, overwrite=True)   # only the first stage is timed
     if case == 'main': return recipe('quickstart', **kw)
-    return recipe('quickstart', dataset='csv', csv=str(MIML / 'train.csv'), test_csv=str(MIML / 'test.csv'),
-                  data_root=str(MIML / 'images'), backbone='tf_efficientnet_lite0', backbone_kwargs={},
-                  pretrained=str(lite0_checkpoint(ROOT / 'runs' / 'weights')), img_size=128, batch_size=batch,
-                  lr=1e-3, cls_lr=1e-3, ra_magnitude=9, **kw)
+    return recipe('lite0-128', csv=str(MIML / 'train.csv'), test_csv=str(MIML / 'test.csv'), data_root=str(MIML / 'images'),
+                  pretrained=str(lite0_checkpoint(ROOT / 'runs' / 'weights')), batch_size=batch, **kw)
 
 
 def main():

@@ -29,10 +29,11 @@ the tables keep these scales for both ProbMCL rows.
 """
 import argparse, csv, sys, time
 from pathlib import Path
-from probmcl.config import recipe
+from probmcl.config import recipe, PER_DIM
 from probmcl.methods import load_plugins
 from probmcl.metrics import METRIC_KEYS
-from probmcl.compare import PER_DIM, run_entry, summarize, read_rows
+from probmcl.mdn import lite0_checkpoint
+from probmcl.compare import run_entry, summarize, read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS, DATA = ROOT / 'runs' / 'benchmark', ROOT / 'data'
@@ -40,7 +41,7 @@ COLS = ('method', 'seed') + METRIC_KEYS + ('val_mAP', 'epochs', 'wall_s')   # `m
 BASELINE = dict(head_norm=False)
 CONTRASTIVE = PER_DIM                              # per-dim NLL, lambda 1, torch MDN init, BatchNorm + linear head
 
-SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=3000, n_test=1000, val_frac=0.1, quiet=True, workers=0, threads=1),
+SCRATCH = dict(recipe='multifashion-scratch', base=dict(quiet=True),
                methods={'probmcl (fine-tuned)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=True, **CONTRASTIVE),
                         'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=6, cls_epochs=6, finetune=False, cls_lr=5e-3, **CONTRASTIVE),
                         'supcon (fine-tuned)': dict(method='supcon', epochs=6, cls_epochs=6, finetune=True, **CONTRASTIVE),
@@ -51,12 +52,10 @@ SCRATCH = dict(base=dict(dataset='multifashion', img_size=56, n_train=3000, n_te
 
 def _lite0():
     "Real ImageNet EfficientNet-Lite0 weights as a timm checkpoint (converted once, offline)."
-    from probmcl.mdn import lite0_checkpoint
     return str(lite0_checkpoint(RUNS / 'weights'))
 
-PRE = dict(dataset='multifashion', img_size=96, n_train=1500, n_test=1000, val_frac=0.1, quiet=True, workers=0, threads=1,
-           backbone='tf_efficientnet_lite0', backbone_kwargs={})
-PRETRAINED = dict(base=PRE, methods={
+PRE = dict(quiet=True)
+PRETRAINED = dict(recipe='multifashion-lite0', base=PRE, methods={
     'linear probe (ImageNet encoder)': dict(method='linear', epochs=8, **BASELINE),
     'asl (fine-tuned end to end)': dict(method='asl', epochs=8, **BASELINE),
     'probmcl (frozen, paper protocol)': dict(method='probmcl', epochs=3, cls_epochs=5, finetune=False, **CONTRASTIVE),
@@ -69,7 +68,7 @@ PRETRAINED = dict(base=PRE, methods={
 # features (bench/diagnose_pretrained.py)? Frozen protocol, one seed, chosen by val mAP; the base configuration is the
 # pretrained table's 'probmcl (frozen, paper protocol)' row.
 FROZEN = dict(method='probmcl', epochs=3, cls_epochs=5, finetune=False, **CONTRASTIVE)
-OPTIONS = dict(base=PRE, methods={
+OPTIONS = dict(recipe='multifashion-lite0', base=PRE, methods={
     'lam 0.3 (paper)': {**FROZEN, 'lam': 0.3},
     'sim_dim 64': {**FROZEN, 'sim_dim': 64.0},
     'stage-1 lr 2e-4': {**FROZEN, 'lr': 2e-4}})
@@ -85,7 +84,7 @@ def run_one(regime, name, seed):
     kw = {**spec['base'], **spec['methods'][name], 'seed': seed}
     if spec['base'] is PRE: kw['pretrained'] = _lite0()
     slug = ''.join(ch if ch.isalnum() else '-' for ch in name).strip('-')
-    cfg = recipe('quickstart', **kw).replace(out=str(RUNS / regime / f'{slug}-s{seed}'), resume=True)
+    cfg = recipe(spec['recipe'], **kw).replace(out=str(RUNS / regime / f'{slug}-s{seed}'), resume=True)
     row = run_entry(name, cfg.to_dict())
     if row.get('error'): sys.exit(f"{regime} {name} seed {seed} failed: {row['error']}")
     return {'method': name, **{k: row[k] for k in COLS[1:]}}

@@ -33,14 +33,14 @@ from probmcl.metrics import multilabel_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS, DATA = ROOT / 'runs' / 'multifashion', ROOT / 'data'
-BASE = dict(dataset='multifashion', img_size=56, n_train=5000, n_test=2000, seed=0, quiet=True)
+BASE = dict(seed=0, quiet=True)                    # over the `multifashion` recipe (probmcl.config.RECIPES)
 TWO_STAGE = dict(epochs=6, cls_epochs=6)
 ONE_STAGE = dict(epochs=12)
 
 
-def run(name, base=BASE, **kw):
+def run(name, base=BASE, recipe_name='multifashion', **kw):
     "Train (or reuse) one configuration; a row of metrics in % and the wall time."
-    cfg = recipe('quickstart', **{**base, **kw})
+    cfg = recipe(recipe_name, **{**base, **kw})
     key = hashlib.sha1(json.dumps(run_identity(cfg), sort_keys=True).encode()).hexdigest()[:10]   # the run's folder: what makes it this run
     cfg = cfg.replace(out=str(RUNS / f'{name}-{key}'))
     t0 = time.time()
@@ -95,7 +95,7 @@ def spl_linear():
                 for s0 in range(0, len(ds), 256):
                     out.append(enc.features(torch.stack([tf(ds.image(i)) for i in range(s0, min(len(ds), s0 + 256))])))
             return torch.cat(out)                                                      # [N, 1280]
-        tr, te = MultiFashion('train', n=BASE['n_train']), MultiFashion('test', n=BASE['n_test'])
+        tr, te = MultiFashion('train', n=recipe('multifashion').n_train), MultiFashion('test', n=recipe('multifashion').n_test)
         t0 = time.time()
         torch.save(dict(Ftr=feats(tr), Ytr=torch.as_tensor(tr.labels).float(), Fte=feats(te),
                         Yte=torch.as_tensor(te.labels).float(), seconds=time.time() - t0), cache)

@@ -45,10 +45,9 @@ def base_config(name):
             sub.parent.mkdir(parents=True, exist_ok=True)
             pd.read_csv(train_csv).sample(s['n_train'], random_state=0).to_csv(sub, index=False)
         train_csv = sub
-    return recipe('quickstart', dataset='csv', csv=str(train_csv), test_csv=str(src / 'test.csv'), data_root=str(src / 'images'),
-                  backbone='tf_efficientnet_lite0', backbone_kwargs={}, pretrained=str(Path('runs') / 'weights' / 'tf_efficientnet_lite0.safetensors'),
-                  img_size=s['img_size'], epochs=s['epochs'], cls_epochs=s['cls_epochs'], batch_size=32, lr=1e-3, cls_lr=1e-3,
-                  ra_magnitude=9, workers=1, threads=2, val_frac=0.1)
+    return recipe('lite0-128', csv=str(train_csv), test_csv=str(src / 'test.csv'), data_root=str(src / 'images'),
+                  pretrained=str(Path('runs') / 'weights' / 'tf_efficientnet_lite0.safetensors'), img_size=s['img_size'],
+                  epochs=s['epochs'], cls_epochs=s['cls_epochs'], workers=1, threads=2, val_frac=0.1)
 
 
 def run(name, seeds, parallel):

@@ -4,21 +4,21 @@
 
 # %% ../nbs/15_compare.ipynb #c7119cde
 from __future__ import annotations
-import csv, io, json, math, os, re, sys, time, warnings
+import argparse, csv, io, json, math, os, re, sys, time, warnings
 from pathlib import Path
-from .config import TrainConfig, validate_config, read_mapping
-from .trainer import RUNTIME_FIELDS
+from .config import TrainConfig, validate_config, read_mapping, report_errors, PER_DIM
+from .trainer import RUNTIME_FIELDS, train
+from .checkpoint import atomic_write
+from .cli import train_parser, config_from_args
 from .methods import METHODS, TwoStage, load_plugins
 from .metrics import METRIC_KEYS
 
 # %% auto #0
-__all__ = ['PER_DIM', 'VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'DEFAULT_ENTRIES', 'parse_entry', 'load_variants', 'slug',
-           'budget', 'entry_config', 'result_row', 'run_entry', 'read_rows', 'append_row', 'drop_failed', 'check_base',
+__all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'DEFAULT_ENTRIES', 'parse_entry', 'load_variants', 'slug', 'budget',
+           'entry_config', 'result_row', 'run_entry', 'read_rows', 'append_row', 'drop_failed', 'check_base',
            'paired_difference', 'verdict', 'summarize', 'plan_runs', 'compare', 'compare_parser', 'probmcl_compare']
 
 # %% ../nbs/15_compare.ipynb #e47a5802
-PER_DIM = dict(nll_norm='per_dim', lam=1.0, mdn_init='torch', head_norm=True)   # the named options that suit the frozen protocol (07_cli)
-
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
     'probmcl:paper': dict(method='probmcl', finetune=True),           # the paper's loss scales, stage 2 fine-tuned
     'probmcl:per_dim': dict(method='probmcl', finetune=True, **PER_DIM),
@@ -99,7 +99,6 @@ def run_entry(entry:str, # the entry's name (the row's `entry`)
               cfg_dict:dict, # its `TrainConfig` as a dict (picklable for worker processes)
              ) -> dict: # its compare.csv row; `error` holds a failure's one line
     "Train one (entry, seed) run, resuming its checkpoint, and return its row; a failure becomes the row's `error`."
-    from probmcl.trainer import train
     cfg = TrainConfig.from_dict(cfg_dict)
     try:
         with warnings.catch_warnings():
@@ -130,7 +129,6 @@ def drop_failed(path:str|Path) -> list: # the failed rows removed (they are run 
     "Rewrite compare.csv without its failed rows, so that a new invocation retries them."
     rows = read_rows(path); bad = [r for r in rows if r.get('error')]
     if bad:
-        from probmcl.checkpoint import atomic_write
         def w(p):
             with open(p, 'w', newline='') as f:
                 wr = csv.DictWriter(f, COMPARE_COLS, extrasaction='ignore'); wr.writeheader(); wr.writerows(r for r in rows if not r.get('error'))
@@ -284,9 +282,8 @@ def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `pr
 # %% ../nbs/15_compare.ipynb #bc8173e0
 DEFAULT_ENTRIES = ['linear', 'asl', 'bce', 'kmcl', 'supcon:finetuned', 'probmcl:frozen', 'probmcl:paper', 'probmcl:per_dim']
 
-def compare_parser() -> 'argparse.ArgumentParser':
+def compare_parser() -> argparse.ArgumentParser:
     "`probmcl_train`'s parser (the base run: --recipe, --config, every TrainConfig flag) plus the comparison's own flags."
-    from probmcl.cli import train_parser
     p = train_parser(prog='probmcl_compare', description="Compare methods on one base run at an equal budget over seeds: each "
                      "(entry, seed) trains as probmcl_train would; rows go to OUT/compare.csv as runs finish; the table and the "
                      "paired verdict go to OUT/compare.md. --out is the comparison folder (default runs/compare).")
@@ -302,8 +299,6 @@ def compare_parser() -> 'argparse.ArgumentParser':
 def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                    ):
     "Console script `probmcl_compare`: parse, check every entry, run what is missing, print the table and the verdict."
-    from probmcl.cli import config_from_args
-    from probmcl.config import report_errors
     args = vars(compare_parser().parse_args(sys.argv[1:] if argv is None else argv))
     own = {k: args.pop(k) for k in ('recipe', 'config', 'frozen', 'debug', 'methods', 'seeds', 'focus', 'parallel', 'variants')}
     out = args.pop('out', 'runs/compare')

@@ -8,11 +8,11 @@ import dataclasses, difflib, json, math, sys, typing, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import timm, torch
-from .methods import METHODS, load_plugins
+from .methods import METHODS, load_plugins, coerce_field
 from .splits import DATASETS, check_data_config
 
 # %% auto #0
-__all__ = ['RENAMED', 'RECIPES', 'renamed_fields', 'coerce_field', 'TrainConfig', 'recipe', 'read_mapping', 'load_config',
+__all__ = ['RENAMED', 'RECIPES', 'PER_DIM', 'renamed_fields', 'TrainConfig', 'recipe', 'read_mapping', 'load_config',
            'validate_config', 'report_errors']
 
 # %% ../nbs/05d_config.ipynb #cc1dbb26
@@ -32,36 +32,6 @@ def renamed_fields(d:dict, # field names -> values, possibly with old names
             k = new
         out[k] = v
     return out
-
-# %% ../nbs/05d_config.ipynb #543de0c5
-def coerce_field(name:str, # a TrainConfig field (or a method's option), for the message
-                 hint, # its type hint
-                 v, # the value read from a file or a dict
-                ):
-    "`v` as the type of field `name`: lists to tuples, ints to floats, numeric strings (YAML's `1e-3`) and 'none' converted; a wrong type raises."
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    base, optional = (args[0] if args else hint), type(None) in typing.get_args(hint)
-    if optional and (v is None or (isinstance(v, str) and v.lower() in ('none', 'null'))): return None
-    bad = ValueError(f"`{name}` = {v!r} in the config: expected {getattr(base, '__name__', base)}"
-                     f"{' or null' if optional else ''}, got {type(v).__name__}.")
-    if base is bool:
-        if isinstance(v, bool): return v
-        raise bad
-    if base in (int, float):
-        if isinstance(v, str):
-            try: v = float(v)
-            except ValueError: raise bad from None
-        if isinstance(v, bool) or not isinstance(v, (int, float)): raise bad
-        if base is int:
-            if float(v) != int(v): raise bad
-            return int(v)
-        return float(v) if isinstance(v, int) else v
-    if base is tuple:                                            # mdn_hidden: widths
-        if isinstance(v, (list, tuple)) and all(isinstance(e, int) and not isinstance(e, bool) for e in v): return tuple(v)
-        raise bad
-    if base is dict and not isinstance(v, dict): raise bad
-    if base is str and not isinstance(v, str): raise bad
-    return v
 
 # %% ../nbs/05d_config.ipynb #f18b97e9
 @dataclass
@@ -205,6 +175,19 @@ def recipe(name:str='quickstart', # a key of `RECIPES`
         close = difflib.get_close_matches(name, RECIPES, 3, 0.4)
         raise ValueError(f"Unknown recipe {name!r}; choose one of {sorted(RECIPES)}" + (f" (did you mean {close[0]!r}?)" if close else "") + ".")
     return TrainConfig(**RECIPES[name]).replace(**overrides)
+
+# %% ../nbs/05d_config.ipynb #12ec9d0a
+PER_DIM = dict(nll_norm='per_dim', lam=1.0, mdn_init='torch', head_norm=True)   # named options that suit the frozen protocol (07_cli)
+
+RECIPES |= {
+    'multifashion': RECIPES['quickstart'] | dict(out='runs/multifashion', dataset='multifashion', img_size=56, n_train=5000, n_test=2000),
+    'multifashion-scratch': RECIPES['quickstart'] | dict(out='runs/benchmark', dataset='multifashion', img_size=56, n_train=3000, n_test=1000,
+                                                         workers=0),
+    'multifashion-lite0': RECIPES['quickstart'] | dict(out='runs/benchmark', dataset='multifashion', img_size=96, n_train=1500, n_test=1000,
+                                                       workers=0, backbone='tf_efficientnet_lite0', backbone_kwargs={}),
+    'lite0-128': RECIPES['quickstart'] | dict(out='runs/lite0', dataset='csv', backbone='tf_efficientnet_lite0', backbone_kwargs={},
+                                              img_size=128, batch_size=32, lr=1e-3, cls_lr=1e-3, ra_magnitude=9),
+}
 
 # %% ../nbs/05d_config.ipynb #379b7637
 def read_mapping(path:str|Path, # a .json, .yaml or .yml file

@@ -9,6 +9,7 @@ __all__ = ['count_params', 'model_cost', 'EncoderHead', 'build_cost_model', 'cos
 import pandas as pd
 import torch, torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
+from .mdn import Encoder, MDN
 
 # %% ../nbs/10_cost.ipynb #047cd2ef
 def count_params(model:nn.Module, # any module
@@ -65,7 +66,6 @@ def build_cost_model(backbone:str, # timm model name, e.g. 'resnet101', 'tresnet
                      **timm_kwargs, # passed to `timm.create_model` through `Encoder`
                     )->nn.Module:
     "A ProbMCL model with random weights, built only to be measured."
-    from probmcl.mdn import Encoder, MDN
     if stage not in ('inference', 'training'):
         raise ValueError(f"stage={stage!r}: use 'inference' or 'training'")
     enc = Encoder(backbone, **timm_kwargs)

@@ -13,11 +13,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .mdn import MDN, Encoder
 from .losses import ProbMCLLoss, AsymmetricLoss
+from .baselines import MultiLabelSupConLoss, KMCLHead, KMCLLoss
 
 # %% auto #0
 __all__ = ['STAGE_KINDS', 'METHODS', 'PLUGINS', 'ENTRY_POINT_GROUP', 'MultiLabelModel', 'linear_head', 'mlp', 'ContrastiveNet',
            'ClassifierNet', 'KMCLNet', 'KMCLLogits', 'Stage', 'FullLabels', 'label_regime', 'register_method',
-           'load_plugins', 'Option', 'Method', 'TwoStage', 'ProbMCL', 'SupCon', 'ASL', 'Linear', 'BCE', 'KMCL']
+           'load_plugins', 'coerce_field', 'Option', 'Method', 'TwoStage', 'ProbMCL', 'SupCon', 'ASL', 'Linear', 'BCE',
+           'KMCL']
 
 # %% ../nbs/05c_methods.ipynb #004e1f8f
 class MultiLabelModel(nn.Module):
@@ -175,6 +177,36 @@ def load_plugins():
         elif METHODS.get(ep.name, obj) is not obj: _skip(ep, f"--method {ep.name} is taken by {METHODS[ep.name].__qualname__}")
         else: register_method(ep.name)(obj)
 
+# %% ../nbs/05c_methods.ipynb #543de0c5
+def coerce_field(name:str, # a TrainConfig field (or a method's option), for the message
+                 hint, # its type hint
+                 v, # the value read from a file or a dict
+                ):
+    "`v` as the type of field `name`: lists to tuples, ints to floats, numeric strings (YAML's `1e-3`) and 'none' converted; a wrong type raises."
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    base, optional = (args[0] if args else hint), type(None) in typing.get_args(hint)
+    if optional and (v is None or (isinstance(v, str) and v.lower() in ('none', 'null'))): return None
+    bad = ValueError(f"`{name}` = {v!r} in the config: expected {getattr(base, '__name__', base)}"
+                     f"{' or null' if optional else ''}, got {type(v).__name__}.")
+    if base is bool:
+        if isinstance(v, bool): return v
+        raise bad
+    if base in (int, float):
+        if isinstance(v, str):
+            try: v = float(v)
+            except ValueError: raise bad from None
+        if isinstance(v, bool) or not isinstance(v, (int, float)): raise bad
+        if base is int:
+            if float(v) != int(v): raise bad
+            return int(v)
+        return float(v) if isinstance(v, int) else v
+    if base is tuple:                                            # mdn_hidden: widths
+        if isinstance(v, (list, tuple)) and all(isinstance(e, int) and not isinstance(e, bool) for e in v): return tuple(v)
+        raise bad
+    if base is dict and not isinstance(v, dict): raise bad
+    if base is str and not isinstance(v, str): raise bad
+    return v
+
 # %% ../nbs/05c_methods.ipynb #98fba119
 @dataclass
 class Option:
@@ -208,7 +240,6 @@ class Method:
         if o.field: return getattr(cfg, name)
         v = cfg.method_opts.get(name, o.default)
         if v is None and o.default is None: return None
-        from probmcl.config import coerce_field                  # (probmcl.config imports this module)
         try: return v if o.default is None else coerce_field(name, type(o.default), v)
         except ValueError:
             raise _refused(name, f"--method-opts of --method {cls.name}", v, f"expected {type(o.default).__name__}; {o.need}".rstrip('; ')) from None
@@ -307,7 +338,6 @@ class SupCon(TwoStage):
         m.aux = mlp(m.encoder.num_features, tuple(cfg.mdn_hidden))
         return m
     def stages(self, cfg, model):
-        from probmcl.baselines import MultiLabelSupConLoss
         crit = MultiLabelSupConLoss(cfg.tau, cfg.alpha, cfg.overlap)
         return self.two_stages(cfg, model, lambda out, y: (crit(out[1].float(), y), {}))   # projections [2B, d]
 
@@ -342,11 +372,9 @@ class KMCL(Method):
             raise ValueError("--labels single-positive does not apply to --method kmcl (its loss needs full labels); use probmcl, "
                              "supcon, asl, bce, linear or q2l.")
     def build(self, cfg, n_classes):
-        from probmcl.baselines import KMCLHead
         enc = self.encoder(cfg)
         return MultiLabelModel(enc, KMCLLogits(KMCLHead(enc.num_features, n_classes)), None, 'h')
     def stages(self, cfg, model):
-        from probmcl.baselines import KMCLLoss
         crit = KMCLLoss(tau=cfg.kmcl_tau, bd_scale=cfg.kmcl_bd_scale, gamma_neg=cfg.gamma_neg, gamma_pos=cfg.gamma_pos, clip=cfg.clip)
         def loss(out, y):                                        # logits [B, C], kernel parameters of the global batch
             logits, p = out

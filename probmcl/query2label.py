@@ -308,12 +308,12 @@ def q2l_loss(gamma_neg:float=2., # γ- (focusing on negatives)
              detach_focus:bool=False, # focusing weights as constants in the backward pass (the official `--dtgfl`)
             )->nn.Module: # forward(logits [B, K], targets [B, K]) -> scalar
     "The Query2Label training loss: `probmcl.losses.AsymmetricLoss` with Q2L's settings."
-    from probmcl.losses import AsymmetricLoss
     crit = AsymmetricLoss(gamma_neg=gamma_neg, gamma_pos=gamma_pos, clip=clip, eps=eps, detach_focus=detach_focus)
     return _ScaledLoss(crit) if official_scale else crit
 
 # %% ../nbs/08_query2label.ipynb #48d4e73a
 from .methods import register_method, Method, MultiLabelModel, ProbMCL
+from .losses import AsymmetricLoss
 
 _Q2L_LOSS_KEYS = ('gamma_neg', 'gamma_pos', 'clip', 'eps', 'official_scale', 'detach_focus')
 _Q2L_HEAD_RANGES = dict(hidden=(1, None), n_heads=(1, None), dec_layers=(1, None), enc_layers=(0, None), ffn=(1, None),
