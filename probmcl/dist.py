@@ -5,11 +5,12 @@
 # %% ../nbs/05a_dist.ipynb #dbdc80fc
 from __future__ import annotations
 import warnings
+from typing import Callable
 import torch
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['world_size', 'gather_cat', 'gather_tree']
+__all__ = ['world_size', 'gather_cat', 'map_tree', 'gather_tree']
 
 # %% ../nbs/05a_dist.ipynb #13f2e2c5
 def world_size() -> int:
@@ -26,12 +27,18 @@ def gather_cat(t:torch.Tensor, # [b, ...] this process's part
         return torch.cat(dnn.all_gather(t.contiguous()), 0)
 
 # %% ../nbs/05a_dist.ipynb #778ac856
+def map_tree(f:Callable, # tensor -> tensor, applied to every leaf
+             tree, # a tensor, or a (named) tuple / list / dict of them, nested
+            ): # the same structure holding `f` of every tensor
+    "`f` applied to every tensor in `tree`, keeping its structure (tuples, NamedTuples, lists, dicts)."
+    if torch.is_tensor(tree): return f(tree)
+    if isinstance(tree, tuple) and hasattr(tree, '_fields'): return type(tree)(*(map_tree(f, o) for o in tree))
+    if isinstance(tree, (tuple, list)): return type(tree)(map_tree(f, o) for o in tree)
+    if isinstance(tree, dict): return {k: map_tree(f, v) for k, v in tree.items()}
+    raise TypeError(f"cannot gather or move a {type(tree).__name__}: a stage's outputs and targets must be tensors, or "
+                    "tuples, NamedTuples, lists or dicts of them.")
+
 def gather_tree(out, # a tensor, or a (named) tuple / list / dict of them, nested
                ): # the same structure with every tensor gathered over the processes
     "`gather_cat` applied to every tensor in `out`, keeping its structure (tuples, NamedTuples, lists, dicts)."
-    if torch.is_tensor(out): return gather_cat(out)
-    if isinstance(out, tuple) and hasattr(out, '_fields'): return type(out)(*(gather_tree(o) for o in out))
-    if isinstance(out, (tuple, list)): return type(out)(gather_tree(o) for o in out)
-    if isinstance(out, dict): return {k: gather_tree(v) for k, v in out.items()}
-    raise TypeError(f"gather_tree: cannot gather a {type(out).__name__}; a stage's output must be tensors in tuples, "
-                    "NamedTuples, lists or dicts.")
+    return map_tree(gather_cat, out)

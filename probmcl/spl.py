@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['EXPECTED_POSITIVES', 'SPL_LOSSES', 'bce_full_loss', 'iun_loss', 'an_loss', 'an_ls_loss', 'wan_loss',
            'expected_positives', 'expected_positive_reg', 'epr_loss', 'LabelEstimator', 'role_loss', 'SPLLoss',
-           'spl_loss', 'spl_param_groups', 'WithIndex', 'single_positive_overlap', 'fit_linear_spl',
-           'SinglePositiveTargets', 'unpack_targets', 'SinglePositiveLabels']
+           'spl_loss', 'spl_param_groups', 'WithIndex', 'SinglePositiveTarget', 'spl_stage_loss',
+           'single_positive_overlap', 'fit_linear_spl', 'SinglePositiveTargets', 'SinglePositiveLabels']
 
 # %% ../nbs/09_spl.ipynb #2467f5f1
 import math
+from typing import Callable, NamedTuple
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 
@@ -247,6 +248,19 @@ class WithIndex(torch.utils.data.Dataset):
         if k == 'ds': raise AttributeError(k)
         return getattr(self.ds, k)
 
+# %% ../nbs/09_spl.ipynb #ca4beb44
+class SinglePositiveTarget(NamedTuple):
+    "The targets of single-positive training: observed labels, full labels, dataset index (of one image, or a batch)."
+    observed:torch.Tensor # [C] (a batch: [B, C]) 1 at the observed positive, else 0
+    full:torch.Tensor|None # [C] ([B, C]) the full 0/1 labels, read only by 'bce' and 'iun'; None when not known
+    index:int|torch.Tensor # the dataset index (a batch: [B] long), read by ROLE's estimator
+
+def spl_stage_loss(crit:SPLLoss, # the single-positive loss
+                  ) -> Callable: # (logits [B, C], SinglePositiveTarget of the batch) -> (scalar loss, {})
+    "`crit` as a stage loss on `SinglePositiveTarget` batches (the trainer's classifier stages, `fit_linear_spl`)."
+    def loss(logits, y): return crit(logits.float(), y.observed, idx=y.index, labels=y.full), {}
+    return loss
+
 # %% ../nbs/09_spl.ipynb #0910a001
 def single_positive_overlap(observed:torch.Tensor, # [B, C] observed matrix, one 1 per row (rows of 0s allowed)
                            )->torch.Tensor: # [B, B] 1 where the observed labels agree (i != j), else 0
@@ -275,6 +289,7 @@ def fit_linear_spl(feats:torch.Tensor, # [N, D] fixed training features
                    seed:int=0, # seed for init and shuffling (private generator)
                   )->tuple: # (best nn.Linear, SPLLoss, history: list of val mAP per epoch)
     "The paper's linear protocol: a linear classifier on fixed features, best epoch by clean validation mAP."
+    from probmcl.trainer import fit_epoch
     N, C = observed.shape
     crit = loss if isinstance(loss, SPLLoss) else spl_loss(loss, C, expected_positives, observed=observed, seed=seed)
     g = torch.Generator().manual_seed(seed)
@@ -282,14 +297,12 @@ def fit_linear_spl(feats:torch.Tensor, # [N, D] fixed training features
     with torch.no_grad():
         bound = 1 / math.sqrt(feats.shape[1])
         lin.weight.uniform_(-bound, bound, generator=g); lin.bias.uniform_(-bound, bound, generator=g)
-    opt = torch.optim.Adam(spl_param_groups(lin, crit, lr, lr_mult))
+    opt, step_loss = torch.optim.Adam(spl_param_groups(lin, crit, lr, lr_mult)), spl_stage_loss(crit)
     best, best_state, hist = -1., None, []
     for ep in range(epochs):
-        perm = torch.randperm(N, generator=g)
-        for s in range(0, N, batch_size):
-            i = perm[s:s+batch_size]
-            l = crit(lin(feats[i]), observed[i], idx=i, labels=None if labels is None else labels[i])
-            opt.zero_grad(); l.backward(); opt.step()
+        batches = ((feats[i], SinglePositiveTarget(observed[i], None if labels is None else labels[i], i))
+                   for i in torch.randperm(N, generator=g).split(batch_size))
+        fit_epoch(lin, batches, step_loss, opt)
         if val is not None:
             with torch.no_grad(): m = _map(torch.sigmoid(lin(val[0])), val[1])
             hist.append(m)
@@ -305,7 +318,7 @@ def _labels_of(ds)->torch.Tensor:
     return torch.as_tensor(ds.labels)
 
 class SinglePositiveTargets(torch.utils.data.Dataset):
-    "Training set with single positive labels: `ds[i] = (image, [observed_i, full_i, i])`, one float vector [2C+1]."
+    "Training set with single positive labels: `ds[i] = (image, SinglePositiveTarget(observed_i, full_i, i))`."
     def __init__(self,
                  ds:torch.utils.data.Dataset, # a dataset returning (image, full target [C])
                  observed:torch.Tensor, # [N, C] single-positive matrix (row i for ds[i]), e.g. `probmcl.data.single_positive`
@@ -316,13 +329,7 @@ class SinglePositiveTargets(torch.utils.data.Dataset):
     def __len__(self): return len(self.ds)
     def __getitem__(self, i):
         img, y = self.ds[i]
-        return img, torch.cat([self.observed[i], torch.as_tensor(y, dtype=torch.float32), torch.tensor([float(i)])])
-
-def unpack_targets(y:torch.Tensor, # [B, 2C+1] targets from `SinglePositiveTargets`
-                  )->tuple: # (observed [B, C], full [B, C], index [B] long)
-    "Split packed single-positive targets."
-    C = (y.shape[1] - 1) // 2
-    return y[:, :C], y[:, C:2 * C], y[:, 2 * C].round().long()
+        return img, SinglePositiveTarget(self.observed[i], torch.as_tensor(y, dtype=torch.float32), int(i))
 
 class SinglePositiveLabels:
     "The single-positive label regime: the training set's labels corrupted to one positive per image (seeded)."
@@ -339,11 +346,8 @@ class SinglePositiveLabels:
         self.crit = spl_loss(cfg.spl_loss, n_classes, k, observed=self.observed, seed=cfg.seed)
         self.extra_params = [(self.crit.estimator, cfg.role_lr_mult)] if self.crit.estimator is not None else []
     def contrastive(self, loss): # a contrastive stage's loss
-        "Contrastive stages see only the observed rows."
-        return lambda out, y: loss(out, y[:, :self.n_classes])
+        "Contrastive stages see only the observed labels."
+        return lambda out, y: loss(out, y.observed)
     def classifier(self, loss): # the method's classifier loss (replaced)
-        "Classifier stages train with the chosen single-positive loss on the packed targets of the global batch."
-        def spl(logits, y):
-            obs, lab, idx = unpack_targets(y)
-            return self.crit(logits.float(), obs, idx=idx, labels=lab), {}
-        return spl
+        "Classifier stages train with the chosen single-positive loss on the `SinglePositiveTarget`s of the global batch."
+        return spl_stage_loss(self.crit)

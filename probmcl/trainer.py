@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 import timm
 from fastprogress.fastprogress import progress_bar
 from .metrics import MetricAccumulator, METRIC_KEYS, multilabel_metrics, f1_thresholds, per_class_metrics
-from .dist import gather_cat, gather_tree
+from .dist import gather_tree, map_tree
 from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_rng_state, atomic_write,
                                 save_weights, load_weights, save_checkpoint, load_checkpoint, RunLock, check_output_folder,
                                 check_existing_run, clear_run)
@@ -27,10 +27,10 @@ from .precision import Precision
 from .scoring import score_images
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'one_cycle', 'StageRun', 'setup_stage',
-           'train_one_epoch', 'evaluate', 'end_of_epoch', 'write_csv', 'plot_curves', 'metrics_table',
-           'tune_thresholds', 'per_class_report', 'plot_per_class', 'write_run_files', 'final_evaluation', 'train',
-           'run_stages', 'loss_and_grads']
+__all__ = ['RUNTIME_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'one_cycle', 'StageRun', 'freeze_except',
+           'setup_stage', 'fit_epoch', 'train_one_epoch', 'evaluate', 'end_of_epoch', 'write_csv', 'plot_curves',
+           'metrics_table', 'tune_thresholds', 'per_class_report', 'plot_per_class', 'write_run_files',
+           'final_evaluation', 'train', 'run_stages']
 
 # %% ../nbs/06_trainer.ipynb #e65abe83
 @dataclass
@@ -139,6 +139,15 @@ class StageRun:
     index:int; stage:object; net:nn.Module; raw_net:nn.Module; params:list; extra:list
     opt:object; sched:object; ema:object; n_steps:int; per:int; ds:object; step:int=0
 
+def freeze_except(model:nn.Module, # the whole model
+                  trainable:list, # the modules a stage trains
+                 ) -> list: # their parameters, each once, in module order
+    "Freeze every parameter of `model`, then unfreeze those of the `trainable` modules."
+    for p in model.parameters(): p.requires_grad_(False)
+    params = list({id(p): p for m in trainable for p in m.parameters()}.values())
+    for p in params: p.requires_grad_(True)
+    return params
+
 def setup_stage(rs:RunState, # the run
                 si:int, # index of the stage in `rs.stages`
                 ep0:int=0, # epochs already done in this stage (resume)
@@ -147,9 +156,7 @@ def setup_stage(rs:RunState, # the run
     "Freeze, build the optimizer, scheduler and EMA of stage `si`, and restore them on resume."
     from probmcl.transforms import TwoViews
     cfg, acc, st = rs.cfg, rs.acc, rs.stages[si]
-    for p in rs.model.parameters(): p.requires_grad_(False)
-    params = list({id(p): p for m in st.trainable for p in m.parameters()}.values())
-    for p in params: p.requires_grad_(True)
+    params = freeze_except(rs.model, st.trainable)
     net = st.net.to(acc.device)
     if rs.precision.channels_last: net = net.to(memory_format=torch.channels_last)
     ds = TransformDataset(rs.train_ds, TwoViews(rs.train_tf) if st.views == 2 else rs.train_tf)
@@ -178,6 +185,33 @@ def _restore_stage(rs, sr, state):
     for (m, _), sd in zip(sr.extra, state.get('extra', [])): m.load_state_dict(sd)
     sr.step = state['step']
 
+# %% ../nbs/06_trainer.ipynb #800feb81
+def fit_epoch(net:Callable, # x -> output: the network in the mode wanted (the trainer's: under autocast)
+              batches, # iterable of (x, y) mini-batches, on the network's device; y a tensor or a NamedTuple of them
+              loss:Callable, # (output, y) -> (scalar loss, dict of float parts)
+              opt:torch.optim.Optimizer, # the optimizer; its gradients are cleared after every batch
+              update:Callable|None=None, # (loss, opt) -> None: backward and step; None: `loss.backward(); opt.step()`
+              keep:Callable|None=None, # loss -> bool: False skips the batch's update; None: every batch updates
+              after:Callable|None=None, # step_parts -> None after each update (scheduler, EMA, logging)
+              skip:Callable|None=None, # () -> None after each skipped batch
+             ) -> tuple: # ({'loss': mean, part: mean, ...} over the updates (empty if none), updates, skipped batches)
+    "One pass over `batches`: forward, loss, update (or skip), clear the gradients; the mean loss and parts."
+    sums, n, skipped = {}, 0, 0
+    for x, y in batches:
+        l, parts = loss(net(x), y)
+        if keep is not None and not keep(l):
+            skipped += 1; opt.zero_grad(set_to_none=True)
+            if skip is not None: skip()
+            continue
+        if update is None: l.backward(); opt.step()
+        else: update(l, opt)
+        opt.zero_grad(set_to_none=True)
+        step_parts = dict(loss=float(l.detach()), **parts)
+        for k, v in step_parts.items(): sums[k] = sums.get(k, 0.) + v
+        n += 1
+        if after is not None: after(step_parts)
+    return {k: v / max(n, 1) for k, v in sums.items()}, n, skipped
+
 # %% ../nbs/06_trainer.ipynb #d2edb093
 def _silent(*a):
     "A log function that prints nothing."
@@ -193,6 +227,11 @@ def _loader(rs, sr, epoch):
     return DataLoader(sr.ds, sr.per, sampler=sampler, num_workers=cfg.workers, worker_init_fn=seed_worker, generator=gen,
                       drop_last=True, pin_memory=acc.device.type == 'cuda')
 
+def _stage_batch(x, y, views, device):
+    "A loader's batch as a stage takes it: two views concatenated (targets repeated), on `device`; y a tensor or a NamedTuple."
+    if views == 2: x, y = torch.cat(x), map_tree(lambda t: torch.cat([t, t]), y)     # [2b, 3, H, W], targets [2b, ...]
+    return x.to(device, non_blocking=True), map_tree(lambda t: t.to(device, non_blocking=True), y)
+
 def _all_finite(loss, acc) -> bool:
     ok = torch.isfinite(loss.detach()).float().reshape(1)
     if acc.num_processes > 1: dist.all_reduce(ok, op=dist.ReduceOp.MIN)
@@ -202,32 +241,30 @@ def train_one_epoch(rs:RunState, # the run
                     sr:StageRun, # the stage
                     epoch:int, # 0-based epoch within the stage
                    ) -> dict: # the epoch's row: mean loss and parts, lr, skipped steps, time
-    "One epoch of stage `sr`: forward, gather once, global loss, update; non-finite losses skip the update."
+    "One epoch of stage `sr` through `fit_epoch`: forward, gather once, global loss, update; non-finite losses skip the update."
     cfg, acc, st = rs.cfg, rs.acc, sr.stage
-    t0, sums, n, skipped = time.perf_counter(), {}, 0, 0
+    t0 = time.perf_counter()
     sr.net.train()
     bar = rs.log is not _silent and (sys.stdout.isatty() or 'ipykernel' in sys.modules)
     dl = _loader(rs, sr, epoch)
-    for i, (x, y) in enumerate(progress_bar(dl, total=sr.n_steps, leave=False) if bar else dl):
-        if i >= sr.n_steps: break
-        if st.views == 2: x, y = torch.cat(x), torch.cat([y, y])     # [2b, 3, H, W], [2b, C]
-        x, y = x.to(acc.device, non_blocking=True), y.to(acc.device, non_blocking=True)
-        with rs.precision.autocast(): out = sr.net(rs.precision.images(x))
-        loss, parts = st.loss(gather_tree(out), gather_cat(y))     # the global batch
-        if not _all_finite(loss, acc):
-            skipped += 1; sr.opt.zero_grad(set_to_none=True)
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore'); sr.sched.step()
-            continue
-        rs.precision.step(loss, sr.opt, sr.params, cfg.grad_clip, acc)
-        sr.sched.step(); sr.opt.zero_grad(set_to_none=True); sr.step += 1
+    def batches():
+        for i, (x, y) in enumerate(progress_bar(dl, total=sr.n_steps, leave=False) if bar else dl):
+            if i >= sr.n_steps: break
+            yield _stage_batch(x, y, st.views, acc.device)
+    def forward(x):
+        with rs.precision.autocast(): return sr.net(rs.precision.images(x))
+    def after(step_parts):
+        sr.sched.step(); sr.step += 1; rs.global_step += 1
         if sr.ema is not None: sr.ema.update(sr.raw_net, step=sr.step)
-        step_parts = dict(loss=float(loss.detach()), **parts)
-        for k, v in step_parts.items(): sums[k] = sums.get(k, 0.) + v
-        n += 1; rs.global_step += 1
         if cfg.log_with: acc.log({f'train/{k}': v for k, v in step_parts.items()} | {'train/lr': sr.sched.get_last_lr()[0]}, step=rs.global_step)
-    return dict(stage=st.kind, epoch=epoch + 1, lr=sr.sched.get_last_lr()[0], **{k: v / max(n, 1) for k, v in sums.items()},
-                skipped=skipped, time_s=round(time.perf_counter() - t0, 3))
+    def skip():
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore'); sr.sched.step()
+    means, _, skipped = fit_epoch(forward, batches(), lambda out, y: st.loss(gather_tree(out), gather_tree(y)), sr.opt,   # the global batch
+                                  update=lambda l, opt: rs.precision.step(l, opt, sr.params, cfg.grad_clip, acc),
+                                  keep=lambda l: _all_finite(l, acc), after=after, skip=skip)
+    return dict(stage=st.kind, epoch=epoch + 1, lr=sr.sched.get_last_lr()[0], **means, skipped=skipped,
+                time_s=round(time.perf_counter() - t0, 3))
 
 # %% ../nbs/06_trainer.ipynb #b7b81791
 @torch.no_grad()
@@ -461,32 +498,39 @@ def _run_locked(cfg, acc, t_start, log):
     return final_evaluation(rs, t_start)
 
 # %% ../nbs/06_trainer.ipynb #b70b1129
-def loss_and_grads(cfg:TrainConfig, # method, backbone, loss settings (a tiny backbone for tests)
-                   x:torch.Tensor, # [N, 3, H, W] the global batch of images (first view)
-                   x2:torch.Tensor|None, # [N, 3, H, W] second views (contrastive stage), or None
-                   y:torch.Tensor, # [N, C] labels
-                   stage:int=0, # which stage of the method
-                   out:str|Path|None=None, # the main process saves {'loss', 'grads'} here (torch.save)
-                  ) -> dict: # {'loss': float, 'grads': {name: tensor}} of this process after DDP's reduction
+class _LabelsOnly(torch.utils.data.Dataset):
+    "A training set of labels without images: `ds[i] = (None, labels[i])`."
+    def __init__(self, labels): self.labels = labels
+    def __len__(self): return len(self.labels)
+    def __getitem__(self, i): return None, self.labels[i]
+
+def _loss_and_grads(cfg:TrainConfig, # method, backbone, loss settings, label regime (a tiny backbone for tests)
+                    x:torch.Tensor, # [N, 3, H, W] the global batch of images (first view)
+                    x2:torch.Tensor|None, # [N, 3, H, W] second views (a two-view stage), or None
+                    y:torch.Tensor, # [N, C] full labels of the N images; the label regime makes the targets
+                    stage:int=0, # which stage of the method
+                    out:str|Path|None=None, # the main process saves {'loss', 'grads'} here (torch.save)
+                   ) -> dict: # {'loss', 'world_size', 'grads': {name: tensor}} of this process, after DDP's reduction
     "One forward/backward of a method's stage on a global batch, split over the processes as `train` does (BatchNorm in eval mode)."
     from accelerate import Accelerator
+    from torch.utils.data import default_collate
     acc = Accelerator(cpu=cfg.cpu)
     P, r = acc.num_processes, acc.process_index
     seed_everything(cfg.seed)
-    method = METHODS[cfg.method]()
+    labels = label_regime(cfg, _LabelsOnly(y), y.shape[1])
+    method = METHODS[cfg.method](labels)
     model = method.build(cfg, y.shape[1])
     st = method.stages(cfg, model)[stage]
-    for p in model.parameters(): p.requires_grad_(False)
-    for m in st.trainable:
-        for p in m.parameters(): p.requires_grad_(True)
+    freeze_except(model, st.trainable)
+    extra = [m.to(acc.device).requires_grad_(True) for m, _ in st.extra_params]
     net = acc.prepare(st.net.to(acc.device)); net.eval()        # eval: BatchNorm uses running stats (per-sample maths)
-    b = len(x) // P; sl = slice(r * b, (r + 1) * b)
-    xl = x[sl] if x2 is None else torch.cat([x[sl], x2[sl]])
-    yl = y[sl] if x2 is None else torch.cat([y[sl], y[sl]])
-    loss, _ = st.loss(gather_tree(net(xl.to(acc.device))), gather_cat(yl.to(acc.device)))
+    targets = default_collate([labels.train_ds[i][1] for i in range(len(y))])   # what the loader yields: a tensor or a NamedTuple
+    sl = slice(r * (len(x) // P), (r + 1) * (len(x) // P))
+    xl, yl = _stage_batch((x[sl], x2[sl]) if st.views == 2 else x[sl], map_tree(lambda t: t[sl], targets), st.views, acc.device)
+    loss, _ = st.loss(gather_tree(net(xl)), gather_tree(yl))
     acc.backward(loss)
-    res = dict(loss=float(loss.detach()), world_size=P,
-               grads={n: p.grad.detach().cpu().clone() for n, p in acc.unwrap_model(net).named_parameters() if p.grad is not None})
+    named = [*acc.unwrap_model(net).named_parameters(), *((f'extra{j}.{n}', p) for j, m in enumerate(extra) for n, p in m.named_parameters())]
+    res = dict(loss=float(loss.detach()), world_size=P, grads={n: p.grad.detach().cpu().clone() for n, p in named if p.grad is not None})
     if out is not None and acc.is_main_process: torch.save(res, out)
     acc.wait_for_everyone()
     return res
