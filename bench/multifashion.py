@@ -25,10 +25,10 @@ from probmcl.config import recipe
 from probmcl.methods import load_plugins
 from probmcl.runs import train_cached, run_identity
 from probmcl.metrics import METRIC_KEYS as KEYS
-from probmcl.canvases import MultiFashion, single_positive
+from probmcl.canvases import MultiFashion
 from probmcl.transforms import test_transforms
 from probmcl.mdn import Encoder, lite0_checkpoint
-from probmcl.spl import fit_linear_spl, expected_positives
+from probmcl.spl import fit_linear_spl, expected_positives, single_positive
 from probmcl.metrics import multilabel_metrics
 
 ROOT = Path(__file__).resolve().parents[1]

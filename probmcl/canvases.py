@@ -15,8 +15,7 @@ from torch.utils.data import Dataset
 # %% auto #0
 __all__ = ['DIGIT_CLASSES', 'DIGIT_COMPANIONS', 'FASHION_ROOT', 'FASHION_CLASSES', 'FASHION_COMPANIONS', 'companion_matrix',
            'sample_label_sets', 'compose_canvases', 'CanvasDataset', 'load_digit_images', 'digits_split', 'MultiDigits',
-           'read_idx', 'load_fashion', 'MultiFashion', 'show_samples', 'label_stats', 'plot_label_stats',
-           'single_positive']
+           'read_idx', 'load_fashion', 'MultiFashion', 'show_samples', 'label_stats', 'plot_label_stats']
 
 # %% ../nbs/01_data.ipynb #e4ce1ff1
 def companion_matrix(n_classes:int, # C, the number of classes
@@ -345,19 +344,3 @@ def plot_label_stats(labels:torch.Tensor, # [N, C] 0/1 labels
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
-
-# %% ../nbs/01_data.ipynb #8174e713
-def single_positive(labels:torch.Tensor, # [N, C] full labels (> 0 = positive)
-                    seed:int=1200, # seed of the torch.Generator drawing the kept positive
-                   )->torch.Tensor: # [N, C] same device, float: exactly one 1 per row that had a positive
-    "Keep one positive label per image, chosen uniformly at random with a seeded generator (single-positive protocol)."
-    y = torch.as_tensor(labels)
-    if y.ndim != 2: raise ValueError(f"`labels` must be [N, C], got shape {tuple(y.shape)}.")
-    g = torch.Generator().manual_seed(seed)
-    r = torch.rand(y.shape, generator=g).to(y.device)  # [N, C] uniform keys, drawn on CPU
-    pos = y > 0
-    keep = torch.where(pos, r, torch.full_like(r, -1.)).argmax(1)  # [N] a uniform positive
-    out = torch.zeros(y.shape, dtype=y.dtype if y.is_floating_point() else torch.float32, device=y.device)
-    rows = torch.nonzero(pos.any(1)).flatten()
-    out[rows, keep[rows]] = 1.
-    return out

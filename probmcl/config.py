@@ -10,6 +10,7 @@ from pathlib import Path
 import timm, torch
 from .methods import METHODS, load_plugins, coerce_field
 from .splits import DATASETS, check_data_config
+from .spl import SPL_LOSSES
 
 # %% auto #0
 __all__ = ['RENAMED', 'RECIPES', 'PER_DIM', 'renamed_fields', 'TrainConfig', 'recipe', 'read_mapping', 'load_config',
@@ -279,7 +280,6 @@ def _check_choices(cfg):
     if cfg.sampler == 'repeat-factor' and cfg.labels != 'full':
         raise ValueError("`sampler` (--sampler) = 'repeat-factor' needs the full training labels; with --labels single-positive use --sampler random.")
     if cfg.labels == 'single-positive':
-        from probmcl.spl import SPL_LOSSES
         _choice(cfg, 'spl_loss', SPL_LOSSES)
         if cfg.expected_positives is not None: _num(cfg, 'expected_positives', lambda v: v > 0, "must be > 0 (e.g. COCO 2.9), or unset")
         _num(cfg, 'role_lr_mult', lambda v: v > 0, "must be > 0 (paper 10)")

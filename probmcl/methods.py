@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from .mdn import MDN, Encoder
 from .losses import ProbMCLLoss, AsymmetricLoss
 from .baselines import MultiLabelSupConLoss, KMCLHead, KMCLLoss
+from .spl import SinglePositiveLabels
 
 # %% auto #0
 __all__ = ['STAGE_KINDS', 'METHODS', 'PLUGINS', 'ENTRY_POINT_GROUP', 'MultiLabelModel', 'linear_head', 'mlp', 'ContrastiveNet',
@@ -142,7 +143,6 @@ def label_regime(cfg, # a `TrainConfig` (`labels`, and the single-positive field
                 ): # `FullLabels` or `probmcl.spl.SinglePositiveLabels`; `.train_ds` is what training iterates
     "The label regime `cfg.labels` asks for, built on the training set."
     if cfg.labels == 'full': return FullLabels(train_ds)
-    from probmcl.spl import SinglePositiveLabels
     return SinglePositiveLabels(cfg, train_ds, n_classes)
 
 # %% ../nbs/05c_methods.ipynb #b4317f4f

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_trainer.ipynb #de914432
 from __future__ import annotations
-import contextlib, csv, json, math, os, sys, time, warnings
+import contextlib, json, math, os, sys, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -14,7 +14,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 import timm
 from fastprogress.fastprogress import progress_bar
-from .metrics import MetricAccumulator, METRIC_KEYS, multilabel_metrics, f1_thresholds, per_class_metrics
+from .metrics import METRIC_KEYS, multilabel_metrics, f1_thresholds, per_class_metrics
 from .dist import gather_tree, map_tree
 from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_rng_state, atomic_write,
                                 save_weights, load_weights, save_checkpoint, load_checkpoint, RunLock, check_output_folder,
@@ -22,15 +22,20 @@ from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_
 from .splits import build_datasets, label_matrix, RepeatFactorSampler
 from .transforms import TransformDataset
 from .methods import METHODS, Method, MultiLabelModel, label_regime
-from .config import TrainConfig, validate_config, recipe
+from .config import TrainConfig, validate_config
 from .precision import Precision
+from .loop import fit_epoch
+from .transforms import TwoViews, train_transforms, test_transforms
 from .scoring import score_images
+from .report import write_csv, plot_curves, metrics_table, plot_per_class
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'one_cycle', 'StageRun', 'freeze_except',
-           'setup_stage', 'fit_epoch', 'train_one_epoch', 'evaluate', 'end_of_epoch', 'write_csv', 'plot_curves',
-           'metrics_table', 'tune_thresholds', 'per_class_report', 'plot_per_class', 'write_run_files',
-           'final_evaluation', 'train', 'run_stages']
+__all__ = ['RNG_STREAMS', 'RUNTIME_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'one_cycle', 'StageRun',
+           'freeze_except', 'setup_stage', 'train_one_epoch', 'evaluate', 'end_of_epoch', 'tune_thresholds',
+           'per_class_report', 'write_run_files', 'final_evaluation', 'train', 'run_stages']
+
+# %% ../nbs/06_trainer.ipynb #02651ff5
+RNG_STREAMS = dict(augment=1, shuffle=2, workers=3, val_split=7) # stream ids of `mix_seed` (changing one changes every run)
 
 # %% ../nbs/06_trainer.ipynb #e65abe83
 @dataclass
@@ -65,10 +70,9 @@ def prepare_run(cfg:TrainConfig, # a validated config
                 log:Callable=print, # console output (main process)
                ) -> RunState:
     "Data, label regime, method, model, stages, transforms and evaluation loaders of a run."
-    from probmcl.transforms import train_transforms, test_transforms
     t0 = time.perf_counter()
     seed_everything(cfg.seed)                                    # same initial weights in every process
-    train_raw, val_raw, test_raw, classes = build_datasets(cfg, val_seed=mix_seed(cfg.seed, 7))
+    train_raw, val_raw, test_raw, classes = build_datasets(cfg, val_seed=mix_seed(cfg.seed, RNG_STREAMS['val_split']))
     if cfg.holdout_csv or cfg.holdout_ann:
         log(f"[data] validation: {len(val_raw)} images from {cfg.holdout_csv or cfg.holdout_ann} (--val-frac is not used)")
     labels = label_regime(cfg, train_raw, len(classes))
@@ -154,7 +158,6 @@ def setup_stage(rs:RunState, # the run
                 state:dict|None=None, # the resumed checkpoint state, if it is inside this stage
                ) -> StageRun:
     "Freeze, build the optimizer, scheduler and EMA of stage `si`, and restore them on resume."
-    from probmcl.transforms import TwoViews
     cfg, acc, st = rs.cfg, rs.acc, rs.stages[si]
     params = freeze_except(rs.model, st.trainable)
     net = st.net.to(acc.device)
@@ -185,45 +188,18 @@ def _restore_stage(rs, sr, state):
     for (m, _), sd in zip(sr.extra, state.get('extra', [])): m.load_state_dict(sd)
     sr.step = state['step']
 
-# %% ../nbs/06_trainer.ipynb #800feb81
-def fit_epoch(net:Callable, # x -> output: the network in the mode wanted (the trainer's: under autocast)
-              batches, # iterable of (x, y) mini-batches, on the network's device; y a tensor or a NamedTuple of them
-              loss:Callable, # (output, y) -> (scalar loss, dict of float parts)
-              opt:torch.optim.Optimizer, # the optimizer; its gradients are cleared after every batch
-              update:Callable|None=None, # (loss, opt) -> None: backward and step; None: `loss.backward(); opt.step()`
-              keep:Callable|None=None, # loss -> bool: False skips the batch's update; None: every batch updates
-              after:Callable|None=None, # step_parts -> None after each update (scheduler, EMA, logging)
-              skip:Callable|None=None, # () -> None after each skipped batch
-             ) -> tuple: # ({'loss': mean, part: mean, ...} over the updates (empty if none), updates, skipped batches)
-    "One pass over `batches`: forward, loss, update (or skip), clear the gradients; the mean loss and parts."
-    sums, n, skipped = {}, 0, 0
-    for x, y in batches:
-        l, parts = loss(net(x), y)
-        if keep is not None and not keep(l):
-            skipped += 1; opt.zero_grad(set_to_none=True)
-            if skip is not None: skip()
-            continue
-        if update is None: l.backward(); opt.step()
-        else: update(l, opt)
-        opt.zero_grad(set_to_none=True)
-        step_parts = dict(loss=float(l.detach()), **parts)
-        for k, v in step_parts.items(): sums[k] = sums.get(k, 0.) + v
-        n += 1
-        if after is not None: after(step_parts)
-    return {k: v / max(n, 1) for k, v in sums.items()}, n, skipped
-
 # %% ../nbs/06_trainer.ipynb #d2edb093
 def _silent(*a):
     "A log function that prints nothing."
 
 def _loader(rs, sr, epoch):
     cfg, acc = rs.cfg, rs.acc
-    seed = mix_seed(cfg.seed, 2, sr.index) % 2**31
+    seed = mix_seed(cfg.seed, RNG_STREAMS['shuffle'], sr.index) % 2**31
     if cfg.sampler == 'repeat-factor':                           # rare labels more often, same steps per epoch
         sampler = RepeatFactorSampler(label_matrix(rs.train_ds), cfg.rf_threshold, acc.num_processes, acc.process_index, seed)
     else: sampler = DistributedSampler(sr.ds, num_replicas=acc.num_processes, rank=acc.process_index, shuffle=True, seed=seed, drop_last=True)
     sampler.set_epoch(epoch)
-    gen = torch.Generator(); gen.manual_seed(mix_seed(cfg.seed, 3, sr.index, epoch, acc.process_index))
+    gen = torch.Generator(); gen.manual_seed(mix_seed(cfg.seed, RNG_STREAMS['workers'], sr.index, epoch, acc.process_index))
     return DataLoader(sr.ds, sr.per, sampler=sampler, num_workers=cfg.workers, worker_init_fn=seed_worker, generator=gen,
                       drop_last=True, pin_memory=acc.device.type == 'cuda')
 
@@ -308,46 +284,6 @@ def end_of_epoch(rs:RunState, # the run
         write_csv(rs.out / 'metrics.csv', rs.history)
     acc.wait_for_everyone()
 
-# %% ../nbs/06_trainer.ipynb #8dc90866
-def write_csv(path:Path, # the CSV file (written atomically)
-              rows:list, # dicts; the header is the union of their keys in order of appearance
-             ):
-    "Rows of dicts as a CSV file."
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    def w(p):
-        with open(p, 'w', newline='') as f:
-            wr = csv.DictWriter(f, keys); wr.writeheader(); wr.writerows(rows)
-    atomic_write(path, w)
-
-def plot_curves(history:list, # rows of metrics.csv (dicts)
-                path=None, # save the figure here (png), if given
-                dpi:int=80, # resolution of the saved figure
-               ):
-    "Training loss per epoch (one colour per stage) and validation mAP."
-    import matplotlib.pyplot as plt
-    fig, (a, b) = plt.subplots(1, 2, figsize=(7.5, 2.8), dpi=dpi)
-    x0 = 0
-    for s in dict.fromkeys(r['stage'] for r in history):
-        rs = [r for r in history if r['stage'] == s]
-        xs = [x0 + r['epoch'] for r in rs]
-        a.plot(xs, [r['loss'] for r in rs], 'o-', ms=3, label=s)
-        vs = [(x, r['val_mAP'] * 100) for x, r in zip(xs, rs) if r.get('val_mAP') not in (None, '')]
-        if vs: b.plot(*zip(*vs), 'o-', ms=3, label=s)
-        x0 = xs[-1] if xs else x0
-    a.set(xlabel='epoch', ylabel='training loss', title='loss'); a.legend(fontsize=7)
-    b.set(xlabel='epoch', ylabel='mAP (%)', title='validation mAP')
-    for ax in (a, b): ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    if path is not None: atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format='png'))
-    plt.close(fig)
-    return fig
-
-def metrics_table(m:dict, # metrics (SPEC keys, fractions)
-                 ) -> str:
-    "The metrics as a one-row table in percent (mAP CP CR CF1 OP OR OF1)."
-    head = ' '.join(f'{k:>6}' for k in METRIC_KEYS)
-    return head + '\n' + ' '.join(f'{100 * m[k]:6.2f}' for k in METRIC_KEYS)
-
 # %% ../nbs/06_trainer.ipynb #6c737eee
 def tune_thresholds(rs:RunState, # the run, after its last epoch
                    ) -> tuple: # ([C] per-class thresholds, [C] positives per class in val or None)
@@ -371,22 +307,6 @@ def per_class_report(rs:RunState, # the run
                  n_test=int(at['support'][j]), AP=pct(at['AP'][j]), F1=pct(at['F1'][j]), precision=pct(at['precision'][j]),
                  recall=pct(at['recall'][j]), threshold=round(float(thresholds[j]), 4), F1_tuned=pct(tu['F1'][j]),
                  precision_tuned=pct(tu['precision'][j]), recall_tuned=pct(tu['recall'][j])) for j, c in enumerate(rs.classes)]
-
-def plot_per_class(rows:list, # `per_class_report` rows
-                   path=None, # save the figure here (png), if given
-                   dpi:int=80, # resolution of the saved figure
-                  ):
-    "Per-class test AP as horizontal bars, sorted, with each class's test support."
-    import matplotlib.pyplot as plt
-    rows = sorted((r for r in rows if r['AP'] != ''), key=lambda r: r['AP'])
-    fig, ax = plt.subplots(figsize=(5, 0.8 + 0.22 * len(rows)), dpi=dpi)
-    ax.barh(range(len(rows)), [r['AP'] for r in rows], color='tab:blue')
-    ax.set_yticks(range(len(rows)), [f"{r['cls']} ({r['n_test']})" for r in rows], fontsize=7)
-    ax.set(xlabel='test AP (%)', xlim=(0, 100), title='per-class AP, test (positives)'); ax.tick_params(axis='x', labelsize=7)
-    fig.tight_layout()
-    if path is not None: atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format='png'))
-    plt.close(fig)
-    return fig
 
 def write_run_files(rs:RunState, # the run
                     res:dict, # what `final_evaluation` returns
@@ -481,7 +401,7 @@ def _run_locked(cfg, acc, t_start, log):
         rngs = state['rng']
         pending_rng = rngs[acc.process_index] if len(rngs) == acc.num_processes else None
         if pending_rng is None: warnings.warn(f"checkpoint has RNG states of {len(rngs)} processes, this run has {acc.num_processes}: reseeding.")
-    seed_everything(mix_seed(cfg.seed, 1, acc.process_index))   # per-process augmentation stream
+    seed_everything(mix_seed(cfg.seed, RNG_STREAMS['augment'], acc.process_index))   # per-process augmentation stream
     rs.model.to(acc.device)
     for si, st in enumerate(rs.stages):
         ep0 = start_epoch if si == start_stage else 0
@@ -496,41 +416,3 @@ def _run_locked(cfg, acc, t_start, log):
         rs.timings[f'{st.kind}_s'] = round(time.perf_counter() - t0, 3)
         acc.free_memory(); del sr
     return final_evaluation(rs, t_start)
-
-# %% ../nbs/06_trainer.ipynb #b70b1129
-class _LabelsOnly(torch.utils.data.Dataset):
-    "A training set of labels without images: `ds[i] = (None, labels[i])`."
-    def __init__(self, labels): self.labels = labels
-    def __len__(self): return len(self.labels)
-    def __getitem__(self, i): return None, self.labels[i]
-
-def _loss_and_grads(cfg:TrainConfig, # method, backbone, loss settings, label regime (a tiny backbone for tests)
-                    x:torch.Tensor, # [N, 3, H, W] the global batch of images (first view)
-                    x2:torch.Tensor|None, # [N, 3, H, W] second views (a two-view stage), or None
-                    y:torch.Tensor, # [N, C] full labels of the N images; the label regime makes the targets
-                    stage:int=0, # which stage of the method
-                    out:str|Path|None=None, # the main process saves {'loss', 'grads'} here (torch.save)
-                   ) -> dict: # {'loss', 'world_size', 'grads': {name: tensor}} of this process, after DDP's reduction
-    "One forward/backward of a method's stage on a global batch, split over the processes as `train` does (BatchNorm in eval mode)."
-    from accelerate import Accelerator
-    from torch.utils.data import default_collate
-    acc = Accelerator(cpu=cfg.cpu)
-    P, r = acc.num_processes, acc.process_index
-    seed_everything(cfg.seed)
-    labels = label_regime(cfg, _LabelsOnly(y), y.shape[1])
-    method = METHODS[cfg.method](labels)
-    model = method.build(cfg, y.shape[1])
-    st = method.stages(cfg, model)[stage]
-    freeze_except(model, st.trainable)
-    extra = [m.to(acc.device).requires_grad_(True) for m, _ in st.extra_params]
-    net = acc.prepare(st.net.to(acc.device)); net.eval()        # eval: BatchNorm uses running stats (per-sample maths)
-    targets = default_collate([labels.train_ds[i][1] for i in range(len(y))])   # what the loader yields: a tensor or a NamedTuple
-    sl = slice(r * (len(x) // P), (r + 1) * (len(x) // P))
-    xl, yl = _stage_batch((x[sl], x2[sl]) if st.views == 2 else x[sl], map_tree(lambda t: t[sl], targets), st.views, acc.device)
-    loss, _ = st.loss(gather_tree(net(xl)), gather_tree(yl))
-    acc.backward(loss)
-    named = [*acc.unwrap_model(net).named_parameters(), *((f'extra{j}.{n}', p) for j, m in enumerate(extra) for n, p in m.named_parameters())]
-    res = dict(loss=float(loss.detach()), world_size=P, grads={n: p.grad.detach().cpu().clone() for n, p in named if p.grad is not None})
-    if out is not None and acc.is_main_process: torch.save(res, out)
-    acc.wait_for_everyone()
-    return res
