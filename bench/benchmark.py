@@ -20,7 +20,7 @@ two runs at a time with one torch thread each):
 Baselines use their reference settings: plain linear head (`head_norm=False`) for ASL, BCE and the linear probe,
 ASL focusing weights detached, KMCL at tau 0.17; ProbMCL/SupCon use the loss scales spelled out in `CONTRASTIVE`
 (per-dimension NLL, lambda 1, torch MDN init, BatchNorm + linear head: the quick-start's when these tables were
-started). On MultiDigits validation (07_cli) these options are what make the frozen protocol usable (val mAP 51 -> 70),
+started). On MultiDigits validation (18_cli) these options are what make the frozen protocol usable (val mAP 51 -> 70),
 while for a fine-tuned stage 2 the paper's scales are slightly better (98.4 vs 97.5) and are now the quick-start's;
 the tables keep these scales for both ProbMCL rows.
 

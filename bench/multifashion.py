@@ -7,7 +7,7 @@
     python bench/multifashion.py sweep     # ProbMCL ablation: tau, alpha, lambda, overlap -> data/ablation_multifashion.csv
     python bench/multifashion.py spl-linear  # single positives, linear protocol on fixed ImageNet EfficientNet-Lite0 features
                                            #                                    -> data/multifashion_spl_linear.csv
-    python bench/multifashion.py scales    # MultiDigits: the paper's loss scales vs the named options (07_cli)
+    python bench/multifashion.py scales    # MultiDigits: the paper's loss scales vs the named options (18_cli)
                                            #                                    -> data/scale_ablation_multidigits.csv
     python bench/multifashion.py all       # methods, spl, q2l, sweep
 

@@ -43,7 +43,7 @@ def page_name(fm, nb_path):
     return fm.get('output-file', nb_path.stem + '.html')
 
 _PANDOC_LINK = re.compile(r'\[([^\]]+)\]\(([^)\s]+)\)\{[^}]*\}')   # [source](url){target="_blank" style=...}
-_NB_LINK = re.compile(r'\]\((?:nbs/)?([\w.]+)\.ipynb(#[^)]*)?\)')  # ](03_losses.ipynb#anchor), ](nbs/03_losses.ipynb)
+_NB_LINK = re.compile(r'\]\((?:nbs/)?([\w.]+)\.ipynb(#[^)]*)?\)')  # ](06_losses.ipynb#anchor), ](nbs/06_losses.ipynb)
 
 DOC_URL = f"{CFG['doc_host']}{CFG['doc_baseurl']}/"                 # where nbdev's doc links point (the deployed site)
 _LINKED_CODE = re.compile(r'\[(`[^`]+`)\]\([^)]*\)')                  # [`name`](url): a doc link nbdev added

@@ -15,21 +15,21 @@ from urllib.parse import quote, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT / 'nbs'
-# --fast (scripts/test.sh): three quick notebooks that together show figures and DataFrames (01_data), docments
-# tables (all three) and a skipped cell (05a_dist's nbdev_export); about 80 s on 2 busy CPU cores, JupyterLab included.
-FAST = ['01_data.ipynb', '05a_dist.ipynb', '14_showdoc.ipynb']
+# --fast (scripts/test.sh): three quick notebooks that together show figures and DataFrames (01_canvases), docments
+# tables (all three) and a skipped cell (11_dist's nbdev_export); about 80 s on 2 busy CPU cores, JupyterLab included.
+FAST = ['01_canvases.ipynb', '11_dist.ipynb', '29_showdoc.ipynb']
 # What a notebook is known to show, at least: figures (decoded <img> in outputs), cells that showed a fastprogress bar
 # (a <progress> element, seen while the cell ran: the trainer's bars use leave=False and vanish at the end) and
 # tables in markdown outputs (show_doc's docments tables). Every notebook must show no dialog and no error, and every
-# figure its kernel sends must render; lower a number here when a notebook shows less on purpose. 01_data shows two
+# figure its kernel sends must render; lower a number here when a notebook shows less on purpose. 01_canvases shows two
 # more figures with Debian's dataset-fashion-mnist installed (its cells test the same path).
 FASHION = any(Path('/usr/share/datasets/fashion-mnist', f).exists() for f in ('t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte'))
 EXPECT = {
-    '01_data.ipynb':     dict(images=4 if FASHION else 2, tables=17),
-    '05a_dist.ipynb':    dict(tables=2),
-    '11_gradcam.ipynb':  dict(images=2),
-    '12_topology.ipynb': dict(images=8),
-    '14_showdoc.ipynb':  dict(tables=2),
+    '01_canvases.ipynb':     dict(images=4 if FASHION else 2, tables=17),
+    '11_dist.ipynb':    dict(tables=2),
+    '23_gradcam.ipynb':  dict(images=2),
+    '25_topology.ipynb': dict(images=8),
+    '29_showdoc.ipynb':  dict(tables=2),
 }
 SHOT_MAX_H = 16000   # px; Chromium cannot capture much more in one image
 
@@ -107,7 +107,7 @@ def free_port():
 def resolve(arg, cwd='.'):
     for p in (Path(cwd) / arg, NBS / arg, NBS / f'{arg}.ipynb'):
         if p.is_file() and p.suffix == '.ipynb': return Path(os.path.abspath(p))   # not resolve(): nbs/index.ipynb is a link
-    sys.exit(f"[jupyterlab] no notebook {arg!r} (give a path, or a name in nbs/ such as 04_metrics)")
+    sys.exit(f"[jupyterlab] no notebook {arg!r} (give a path, or a name in nbs/ such as 07_metrics)")
 
 def lab_settings(d):
     "JupyterLab user settings for the check: every cell in the DOM, no autosave (the run must not write the notebook), no news."

@@ -2,8 +2,8 @@
 # Open the notebooks in a real JupyterLab and run them there, in headless Chromium (Debian's chromium) driven by
 # Playwright; the code is scripts/jupyterlab_check.py.
 #   bash scripts/jupyterlab_check.sh                       every module notebook (nbs/[0-9]*.ipynb), one after another
-#   bash scripts/jupyterlab_check.sh --fast                01_data, 05a_dist, 14_showdoc (about 80 s; scripts/test.sh)
-#   bash scripts/jupyterlab_check.sh 04_metrics nbs/02_mdn.ipynb     these notebooks
+#   bash scripts/jupyterlab_check.sh --fast                01_canvases, 11_dist, 29_showdoc (about 80 s; scripts/test.sh)
+#   bash scripts/jupyterlab_check.sh 07_metrics nbs/05_mdn.ipynb     these notebooks
 #   options: --shots DIR (a screenshot per notebook; default a new temporary folder), --cell-timeout S (default 900)
 # Per notebook: no dialog ever appeared (e.g. "Select Kernel"), every code cell ran except those nbdev_test skips
 # (`#| slow`, `#| gpu`, `#| eval: false`, nbdev_export()), no error output, each figure rendered as an image, and

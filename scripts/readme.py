@@ -36,7 +36,7 @@ def diagnosis_markdown():
               'Sim saturated at the end': f(end, 'sim_below_1e-3') > .9}
     if not all(claims.values()): sys.exit(f"scripts/readme.py: the diagnosis no longer supports {[k for k, v in claims.items() if not v]}: rewrite diagnosis_markdown")
     text = (f"**Why the frozen protocol loses here** (seed 0, `python bench/diagnose_pretrained.py`, explained in "
-            f"[03_losses](nbs/03_losses.ipynb)). ProbMCL's contrastive stage collapses the ImageNet features: the effective "
+            f"[06_losses](nbs/06_losses.ipynb)). ProbMCL's contrastive stage collapses the ImageNet features: the effective "
             f"number of dimensions of the encoder's features (participation ratio) falls from {im['participation_ratio']} to "
             f"{pm['participation_ratio']}, while SupCon's stage keeps {sc['participation_ratio']}. The encoder gets ProbMCL's "
             f"contrastive gradient only through the MDN's 3C numbers per image, and for a batch that gradient spans "
@@ -76,8 +76,8 @@ def results_cell():
             "per-dimension NLL, λ 1, the MDN's torch init and a BatchNorm head (`CONTRASTIVE` in `bench/benchmark.py`).\n\n"
             + results_markdown() + "\n\n" + diagnosis_markdown() +
             "\n\nOne-seed exploratory tables (single positive labels, Query2Label, the ProbMCL hyper-parameter sweep) live "
-            "in their notebooks ([09_spl](nbs/09_spl.ipynb), [08_query2label](nbs/08_query2label.ipynb), "
-            "[12_topology](nbs/12_topology.ipynb)).")
+            "in their notebooks ([21_spl](nbs/21_spl.ipynb), [20_query2label](nbs/20_query2label.ipynb), "
+            "[25_topology](nbs/25_topology.ipynb)).")
 
 nb_path = root / 'index.ipynb'
 nb = json.loads(nb_path.read_text())
