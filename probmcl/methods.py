@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .mdn import MDN, Encoder
+from .mdn import MDN, Encoder, feature_view
 from .losses import ProbMCLLoss, AsymmetricLoss
 from .baselines import MultiLabelSupConLoss, KMCLHead, KMCLLoss
 from .spl import SinglePositiveLabels
@@ -37,7 +37,7 @@ class MultiLabelModel(nn.Module):
     def embed(self, x:torch.Tensor) -> torch.Tensor: # x [B, 3, H, W] -> [B, n]
         "What the head reads: h, or z = h / ||h||."
         h = self.encoder.features(x)
-        return h if self.head_input == 'h' else F.normalize(h.float(), dim=1)
+        return feature_view(h, self.head_input)
 
     def forward(self, x:torch.Tensor) -> torch.Tensor: # x [B, 3, H, W] -> logits [B, C]
         return self.head(self.embed(x))
@@ -72,8 +72,7 @@ class ContrastiveNet(nn.Module):
         self.encoder, self.aux, self.aux_input = encoder, aux, aux_input
     def forward(self, x):
         h = self.encoder.features(x)                             # [B, n]
-        z = F.normalize(h.float(), dim=1)                        # [B, n] float32
-        return z, self.aux(h if self.aux_input == 'h' else z)
+        return feature_view(h, 'z'), self.aux(feature_view(h, self.aux_input))   # z [B, n] float32, aux(h or z)
 
 class ClassifierNet(nn.Module):
     "Classifier stage: x -> logits; with `frozen` the encoder runs in eval mode without gradients."

@@ -12,6 +12,7 @@ import math
 from copy import deepcopy
 from pathlib import Path
 import torch, torch.nn as nn
+from .losses import AsymmetricLoss
 
 # %% ../nbs/20_query2label.ipynb #ebbc2342
 def sine_pos_encoding(h:int, # feature-map height H
@@ -313,7 +314,6 @@ def q2l_loss(gamma_neg:float=2., # γ- (focusing on negatives)
 
 # %% ../nbs/20_query2label.ipynb #48d4e73a
 from .methods import register_method, Method, MultiLabelModel, ProbMCL
-from .losses import AsymmetricLoss
 
 _Q2L_LOSS_KEYS = ('gamma_neg', 'gamma_pos', 'clip', 'eps', 'official_scale', 'detach_focus')
 _Q2L_HEAD_RANGES = dict(hidden=(1, None), n_heads=(1, None), dec_layers=(1, None), enc_layers=(0, None), ffn=(1, None),

@@ -162,6 +162,7 @@ def setup_stage(rs:RunState, # the run
     params = freeze_except(rs.model, st.trainable)
     net = st.net.to(acc.device)
     if rs.precision.channels_last: net = net.to(memory_format=torch.channels_last)
+    if cfg.compile: net.compile()                                # in place: parameter names (checkpoints) unchanged
     ds = TransformDataset(rs.train_ds, TwoViews(rs.train_tf) if st.views == 2 else rs.train_tf)
     P = acc.num_processes; per = cfg.batch_size // P
     n_steps = (len(ds) // P) // per
@@ -342,7 +343,7 @@ def final_evaluation(rs:RunState, # the run, after its last epoch
              checkpoint='ckpt').items()}
     res = dict(**{k: test[k] for k in METRIC_KEYS}, val={k: last_val[f'val_{k}'] for k in METRIC_KEYS if f'val_{k}' in last_val},
                test_tuned=tuned, method=cfg.method, dataset=cfg.dataset, classes=rs.classes, **rs.sizes,
-               world_size=acc.num_processes, precision=dict(amp=rs.precision.amp, channels_last=rs.precision.channels_last,
+               world_size=acc.num_processes, precision=dict(amp=rs.precision.amp, channels_last=rs.precision.channels_last, compile=cfg.compile,
                device=acc.device.type), skipped_steps=rs.skipped, params=sum(p.numel() for p in [*m.encoder.parameters(), *m.head.parameters()]),
                config=cfg.to_dict(), timings=rs.timings, paths=paths, history=rs.history)
     if cfg.log_with:

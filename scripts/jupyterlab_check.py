@@ -25,10 +25,13 @@ FAST = ['01_canvases.ipynb', '11_dist.ipynb', '29_showdoc.ipynb']
 # more figures with Debian's dataset-fashion-mnist installed (its cells test the same path).
 FASHION = any(Path('/usr/share/datasets/fashion-mnist', f).exists() for f in ('t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte'))
 EXPECT = {
-    '01_canvases.ipynb':     dict(images=4 if FASHION else 2, tables=17),
-    '11_dist.ipynb':    dict(tables=2),
+    '01_canvases.ipynb':     dict(images=4 if FASHION else 2, tables=12),
+    '11_dist.ipynb':    dict(tables=3),
     '23_gradcam.ipynb':  dict(images=2),
-    '25_topology.ipynb': dict(images=8),
+    '16_report.ipynb':   dict(images=1, tables=4),
+    '24_embedding.ipynb': dict(images=1),
+    '25_topology.ipynb': dict(images=1),
+    '26_uncertainty.ipynb': dict(images=1),
     '29_showdoc.ipynb':  dict(tables=2),
 }
 SHOT_MAX_H = 16000   # px; Chromium cannot capture much more in one image
