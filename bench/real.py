@@ -35,6 +35,20 @@ SETS = {
 }
 
 
+def subset(df, # a `path,labels` table
+           n:int, # rows to keep
+           seed:int=0, # the sample's seed
+          ):
+    "A seeded sample of `n` rows in which every class of the full table keeps at least one image (posters' 'reality-tv'"
+    " has one training image: a plain sample would drop the class, and the test split would then name an unknown class)."
+    rows = df.sample(frac=1, random_state=seed)
+    first = {}
+    for i, labels in rows['labels'].items():
+        for c in str(labels).split(';'): first.setdefault(c, i)
+    keep = list(dict.fromkeys(first.values()))
+    return df.loc[sorted(keep + list(rows.index.drop(keep)[:n - len(keep)]))]
+
+
 def base_config(name):
     "The base run of one set (paths relative to the repository root)."
     s, src = SETS[name], SHARED / name
@@ -43,7 +57,7 @@ def base_config(name):
         sub = Path('runs') / 'real' / f'{name}_train_{s["n_train"]}.csv'
         if not sub.exists():
             sub.parent.mkdir(parents=True, exist_ok=True)
-            pd.read_csv(train_csv).sample(s['n_train'], random_state=0).to_csv(sub, index=False)
+            subset(pd.read_csv(train_csv), s['n_train']).to_csv(sub, index=False)
         train_csv = sub
     return recipe('lite0-128', csv=str(train_csv), test_csv=str(src / 'test.csv'), data_root=str(src / 'images'),
                   pretrained=str(Path('runs') / 'weights' / 'tf_efficientnet_lite0.safetensors'), img_size=s['img_size'],
