@@ -11,8 +11,8 @@
                                            #                                    -> data/scale_ablation_multidigits.csv
     python bench/multifashion.py all       # methods, spl, q2l, sweep
 
-Budget (one seed): the `quickstart` recipe (narrow resnet10t, RandAugment, Adam + OneCycle) on MultiFashion at
-56 px, 5,000 training canvases (the first 5,000 of the default 10,000) and the full 2,000-canvas test split; every
+Budget (one seed): the `multifashion` recipe (the quick-start's narrow resnet10t, RandAugment, Adam + OneCycle, on
+MultiFashion at 56 px), 5,000 training canvases (the first 5,000 of the default 10,000) and the full 2,000-canvas test split; every
 method sees 12 epochs: two-stage methods 6 contrastive + 6 classifier epochs, one-stage methods 12 epochs. The sweep
 uses 2,000 canvases and 4 + 4 epochs. Runs are cached in runs/multifashion/ (`probmcl.runs.train_cached`): a
 second call prints the tables without training. Wall times are from a shared 2-core CPU.
@@ -148,18 +148,18 @@ def scales():
     6 epochs stage 1). Selected on validation: the ProbMCL row with the best val mAP is the quick-start recipe, and
     only that row's test mAP is shown (once, in its own column); the SupCon and ASL rows are references."""
     md = dict(dataset='multidigits', seed=0, quiet=True, val_frac=0.1)
-    rows = [run('paper scales, linear head, frozen', md, **PAPER_SCALES, head_norm=False, **FROZEN),
-            run('nll_norm=per_dim, linear head, frozen', md, **{**PAPER_SCALES, 'nll_norm': 'per_dim'}, head_norm=False, **FROZEN),
-            run('per_dim, lam 1, BN + linear, frozen', md, **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0}, **FROZEN),
-            run('per_dim, lam 1, sim_dim 16, BN + linear, frozen', md,
+    rows = [run('paper scales, linear head, frozen', md, recipe_name='quickstart', **PAPER_SCALES, head_norm=False, **FROZEN),
+            run('nll_norm=per_dim, linear head, frozen', md, recipe_name='quickstart', **{**PAPER_SCALES, 'nll_norm': 'per_dim'}, head_norm=False, **FROZEN),
+            run('per_dim, lam 1, BN + linear, frozen', md, recipe_name='quickstart', **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0}, **FROZEN),
+            run('per_dim, lam 1, sim_dim 16, BN + linear, frozen', md, recipe_name='quickstart',
                 **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0, 'sim_dim': 16.0}, **FROZEN),
-            run('per_dim, lam 1, MDN init torch, BN + linear, frozen', md, **FROZEN),
-            run('paper scales, linear head, fine-tuned', md, **PAPER_SCALES, head_norm=False),
-            run('paper scales, BN + linear, fine-tuned', md, **PAPER_SCALES),
-            run('per_dim, lam 1, init torch, linear head, fine-tuned', md, head_norm=False),
-            run('quickstart (per_dim, lam 1, init torch, BN + linear, fine-tuned)', md),
-            run('supcon, BN + linear, frozen (reference)', md, method='supcon', **FROZEN),
-            run('asl end to end, 6 epochs (reference)', md, method='asl')]
+            run('per_dim, lam 1, MDN init torch, BN + linear, frozen', md, recipe_name='quickstart', **FROZEN),
+            run('paper scales, linear head, fine-tuned', md, recipe_name='quickstart', **PAPER_SCALES, head_norm=False),
+            run('paper scales, BN + linear, fine-tuned', md, recipe_name='quickstart', **PAPER_SCALES),
+            run('per_dim, lam 1, init torch, linear head, fine-tuned', md, recipe_name='quickstart', head_norm=False),
+            run('quickstart (per_dim, lam 1, init torch, BN + linear, fine-tuned)', md, recipe_name='quickstart'),
+            run('supcon, BN + linear, frozen (reference)', md, recipe_name='quickstart', method='supcon', **FROZEN),
+            run('asl end to end, 6 epochs (reference)', md, recipe_name='quickstart', method='asl')]
     df = pd.DataFrame(rows)
     probmcl_rows = ~df.run.str.contains('reference')
     best = df[probmcl_rows].val_mAP.idxmax()

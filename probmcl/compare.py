@@ -9,6 +9,7 @@ from pathlib import Path
 from .config import TrainConfig, validate_config, read_mapping, report_errors, PER_DIM
 from .trainer import RUNTIME_FIELDS, train
 from .checkpoint import atomic_write
+from .runs import run_identity
 from .cli import train_parser, config_from_args
 from .methods import METHODS, TwoStage, load_plugins
 from .metrics import METRIC_KEYS
@@ -142,7 +143,7 @@ def check_base(record:str|Path, # the comparison's record of its base run (OUT/c
               ):
     "Record the base run in `record`, or refuse one that differs from the recorded one, naming the fields."
     f = Path(record)
-    plain = lambda c: json.loads(json.dumps({k: v for k, v in c.to_dict().items() if k not in BASE_IGNORED}))   # tuples as lists
+    plain = lambda c: {k: v for k, v in run_identity(c).items() if k not in BASE_IGNORED}
     now = plain(base)
     if f.exists():
         old = json.loads(f.read_text())['base']

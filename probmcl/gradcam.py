@@ -14,6 +14,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 import matplotlib.pyplot as plt
+from .scoring import score_batch
 
 # %% ../nbs/23_gradcam.ipynb #eed0cd23
 def vit_reshape_transform(num_prefix_tokens:int=1, # class/register tokens at the start of the sequence
@@ -91,7 +92,7 @@ def gradcam_maps(model:nn.Module, # multi-label classifier: images [B, 3, H, W] 
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(): scores = torch.sigmoid(model(images).float())     # [B, C]
+        scores = score_batch(None, model, images)['scores']                  # [B, C], as evaluation scores them
         B, C = scores.shape
         cl = scores.topk(min(top_k, C), dim=1).indices if classes is None else _as_class_matrix(classes, B, C)
         if target_layer is None:

@@ -85,8 +85,9 @@ def train_cached(cfg:TrainConfig, # the run
                 )->dict: # the result (metrics.json)
     "`train(cfg)`, unless `cfg.out` holds a finished run of the same `run_identity` made by the same code (then its result)."
     out = Path(cfg.out); key = dict(identity=run_identity(cfg), code=code_fingerprint())
-    if (out / 'metrics.json').exists() and (out / 'run_key.json').exists():
-        if json.loads((out / 'run_key.json').read_text()) == key: return json.loads((out / 'metrics.json').read_text())
+    if (out / 'metrics.json').exists() and (out / 'run_key.json').exists() and json.loads((out / 'run_key.json').read_text()) == key:
+        res = json.loads((out / 'metrics.json').read_text())
+        if run_identity(TrainConfig.from_dict(res.get('config', {}))) == key['identity']: return res   # the result is of this run
     res = (train_fn or train)(cfg.replace(overwrite=True))          # a stale or foreign result in cfg.out is replaced
     (out / 'run_key.json').write_text(json.dumps(key))
     return res
@@ -116,7 +117,7 @@ def _find_metric(res, key):
         if r is not None: return r
     return None
 
-def sweep(base_cfg, # a dataclass config (e.g. `probmcl.trainer.TrainConfig`)
+def sweep(base_cfg, # a dataclass config (e.g. `probmcl.config.TrainConfig`)
           param:str, # the field to vary, e.g. 'tau', 'alpha', 'lam'
           values, # values to try
           train_fn=None, # cfg -> result dict; default `train_cached` (the trainer, reusing finished runs)

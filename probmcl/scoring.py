@@ -28,7 +28,7 @@ def score_batch(method, # a `probmcl.methods.Method` (its `scores(model, x)`), o
                 precision:Precision|None=None, # autocast and memory format (None: float32, contiguous)
                 mdn_input:str|None=None, # 'h' or 'z': also the MDN's mixture fields (None: scores only)
                 mdn:nn.Module|None=None, # the MDN (None: `model.aux` when it is an `MDN`)
-               ) -> dict: # scores [B, C] (and pi, mu, var [B, C]) in float32, on the device of `x`
+               ) -> dict: # scores [B, C] (and pi, log_pi, mu, var [B, C]) in float32, on the device of `x`
     "Probabilities of one batch as the run's evaluation computes them; with `mdn_input`, the MDN's mixture too."
     p = precision or Precision('no', x.device)
     with p.autocast():
@@ -39,7 +39,7 @@ def score_batch(method, # a `probmcl.methods.Method` (its `scores(model, x)`), o
         mdn = mdn if mdn is not None else getattr(model, 'aux', None)
         if not isinstance(mdn, MDN): return out                       # no MDN (e.g. ASL): scores only
         g = mdn(feature_view(model.encoder.features(x), mdn_input))
-        out.update(pi=g.log_pi.exp().float(), mu=g.mu.float(), var=g.var.float())
+        out.update(pi=g.log_pi.exp().float(), log_pi=g.log_pi.float(), mu=g.mu.float(), var=g.var.float())
     return out
 
 # %% ../nbs/14_scoring.ipynb #bb54a102
@@ -50,6 +50,7 @@ class Scores(NamedTuple):
     pi: torch.Tensor | None       # [N, C] MDN mixture weights
     mu: torch.Tensor | None       # [N, C] MDN component means
     var: torch.Tensor | None      # [N, C] MDN component variances
+    log_pi: torch.Tensor | None = None # [N, C] log mixture weights (exact, for entropies)
     @property
     def entropy(self) -> torch.Tensor: return binary_entropy(self.scores) # [N, C] nats
 
@@ -77,7 +78,7 @@ def score_images(method, # a `Method`, or None (see `score_batch`)
     modes = [m.training for m in mods]
     for m in mods: m.eval()
     gather = acc.gather_for_metrics if acc is not None else (lambda t: t)
-    out = dict(scores=[], targets=[], pi=[], mu=[], var=[])
+    out = dict(scores=[], targets=[], pi=[], mu=[], var=[], log_pi=[])
     try:
         for x, y in _batches(data, batch_size):
             b = score_batch(method, model, x, precision, mdn_input, mdn)

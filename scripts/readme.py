@@ -77,7 +77,7 @@ def results_cell():
             + results_markdown() + "\n\n" + diagnosis_markdown() +
             "\n\nOne-seed exploratory tables (single positive labels, Query2Label, the ProbMCL hyper-parameter sweep) live "
             "in their notebooks ([21_spl](nbs/21_spl.ipynb), [20_query2label](nbs/20_query2label.ipynb), "
-            "[25_topology](nbs/25_topology.ipynb)).")
+            "[19_runs](nbs/19_runs.ipynb)).")
 
 nb_path = root / 'index.ipynb'
 nb = json.loads(nb_path.read_text())
