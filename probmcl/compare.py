@@ -10,14 +10,17 @@ from .config import TrainConfig, validate_config, read_mapping, report_errors, P
 from .trainer import RUNTIME_FIELDS, train
 from .checkpoint import atomic_write
 from .runs import run_identity
+from .precision import resolve_precision
+import torch
 from .cli import train_parser, config_from_args
 from .methods import METHODS, TwoStage, load_plugins
 from .metrics import METRIC_KEYS
 
 # %% auto #0
 __all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'DEFAULT_ENTRIES', 'parse_entry', 'load_variants', 'slug', 'budget',
-           'entry_config', 'result_row', 'run_entry', 'read_rows', 'append_row', 'drop_failed', 'check_base',
-           'paired_difference', 'verdict', 'summarize', 'plan_runs', 'compare', 'compare_parser', 'probmcl_compare']
+           'entry_config', 'result_row', 'run_entry', 'read_rows', 'append_row', 'drop_failed', 'used_precision',
+           'check_base', 'paired_difference', 'verdict', 'summarize', 'plan_runs', 'compare', 'compare_parser',
+           'probmcl_compare']
 
 # %% ../nbs/28_compare.ipynb #e47a5802
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
@@ -138,19 +141,25 @@ def drop_failed(path:str|Path) -> list: # the failed rows removed (they are run 
 
 BASE_IGNORED = RUNTIME_FIELDS + ('seed', 'method')   # set per run: the trainer's runtime fields, the seed and the method
 
+def used_precision(cfg:TrainConfig) -> dict: # {'amp': ..., 'channels_last': ...} as a run of `cfg` on this machine uses them
+    "What `cfg.amp` and `cfg.channels_last` resolve to here: 'auto' means bf16 on one machine and float32 on another."
+    device = torch.device('cuda' if torch.cuda.is_available() and not cfg.cpu else 'cpu')
+    amp, channels_last = resolve_precision(cfg.amp, cfg.channels_last, device)
+    return dict(amp=amp, channels_last=channels_last)
+
 def check_base(record:str|Path, # the comparison's record of its base run (OUT/compare.json)
                base:TrainConfig, # this invocation's base run
               ):
-    "Record the base run in `record`, or refuse one that differs from the recorded one, naming the fields."
+    "Record the base run in `record` (its precision as resolved here), or refuse one that differs from the recorded one, naming the fields."
     f = Path(record)
-    plain = lambda c: {k: v for k, v in run_identity(c).items() if k not in BASE_IGNORED}
-    now = plain(base)
+    plain = lambda d: {k: v for k, v in run_identity(TrainConfig.from_dict(d)).items() if k not in BASE_IGNORED}
+    now = {**plain(base.to_dict()), **used_precision(base)}
     if f.exists():
         old = json.loads(f.read_text())['base']
-        old = plain(TrainConfig.from_dict(old))
+        old = {**plain(old), **{k: old.get(k) for k in ('amp', 'channels_last')}}   # the precision as recorded, not re-resolved
         diff = [f"{k} ({old.get(k)!r} -> {v!r})" for k, v in now.items() if old.get(k) != v]
         if diff: raise ValueError(f"{f.with_suffix('.csv')} was made from another base run; fields that differ: {', '.join(diff)}. "
-                                  "Use the same settings, or another --out.")
+                                  "Use the same settings (--amp and --channels-last as the rows used them), or another --out.")
     else:
         f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(dict(base=now), indent=1))
 

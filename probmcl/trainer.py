@@ -266,7 +266,7 @@ def end_of_epoch(rs:RunState, # the run
     if last and sr.ema is not None: sr.raw_net.load_state_dict(sr.ema.module.state_dict())   # the EMA becomes the model
     if st.classifies and (epoch % cfg.eval_every == 0 or last):
         model = rs.model if (last or sr.ema is None or not hasattr(sr.ema.module, 'model')) else sr.ema.module.model
-        vm = evaluate(rs.method, model, rs.val_dl, acc, cfg.threshold, rs.precision)
+        vm = evaluate(rs.method, model, rs.val_dl, acc, cfg.threshold)   # scoring in float32 (see Precision and compilation)
         row.update({f'val_{k}': v for k, v in vm.items()})
         if cfg.log_with: acc.log({f'val/{k}': v for k, v in vm.items()}, step=rs.global_step)
     rs.skipped += row['skipped']; rs.history.append(row)
@@ -291,7 +291,7 @@ def tune_thresholds(rs:RunState, # the run, after its last epoch
     "F1-optimal per-class thresholds on the validation split (`cfg.threshold` for all when validation is the test split)."
     C = len(rs.classes)
     if rs.val_dl is rs.test_dl: return torch.full((C,), float(rs.cfg.threshold)), None
-    vs, vt = score_images(rs.method, rs.model, rs.val_dl, rs.precision, acc=rs.acc)[:2]
+    vs, vt = score_images(rs.method, rs.model, rs.val_dl, acc=rs.acc)[:2]
     return f1_thresholds(vs.cpu(), vt.cpu(), default=rs.cfg.threshold), (vt.cpu() > 0.5).sum(0)
 
 def per_class_report(rs:RunState, # the run
@@ -332,7 +332,7 @@ def final_evaluation(rs:RunState, # the run, after its last epoch
     cfg, acc, out, m = rs.cfg, rs.acc, rs.out, rs.model
     t0 = time.perf_counter()
     thr, val_support = tune_thresholds(rs)
-    ts, tt = score_images(rs.method, m, rs.test_dl, rs.precision, acc=acc)[:2]
+    ts, tt = score_images(rs.method, m, rs.test_dl, acc=acc)[:2]
     per_class = per_class_report(rs, ts, tt, thr, val_support)
     test, tuned = multilabel_metrics(ts, tt, cfg.threshold), multilabel_metrics(ts, tt, thr.to(ts.device))
     last_val = next((r for r in reversed(rs.history) if 'val_mAP' in r), {})
