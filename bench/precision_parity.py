@@ -61,8 +61,9 @@ def table():
 if __name__ == '__main__':
     if sys.argv[1:2] == ['table']: print(table()); sys.exit()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('cases', nargs='*', default=list(CASES), choices=list(CASES))
+    ap.add_argument('cases', nargs='*', metavar='CASE', help=f"{', '.join(CASES)} (default: all)")
     ap.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     a = ap.parse_args()
+    if set(a.cases) - set(CASES): ap.error(f"unknown case(s) {sorted(set(a.cases) - set(CASES))}; cases: {', '.join(CASES)}")
     run(a.cases or list(CASES), a.seeds)
     print(table())

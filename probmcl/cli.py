@@ -5,6 +5,7 @@
 # %% ../nbs/18_cli.ipynb #79f41ba8
 from __future__ import annotations
 import argparse, dataclasses, json, sys, typing
+import torch
 from fastcore.docments import docments
 from .config import RECIPES, RENAMED, recipe, TrainConfig, load_config, report_errors, renamed_fields
 from .trainer import train
@@ -97,4 +98,5 @@ def probmcl_train(argv:list|None=None, # command-line arguments (default: sys.ar
             args['finetune'] = False
         cfg = config_from_args(name, config, **args)
         train(cfg.replace(method_opts={**cfg.method_opts, **opts}) if opts else cfg)
+        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()   # a launched run exits cleanly (gloo may abort otherwise)
     report_errors('probmcl_train', go, debug)

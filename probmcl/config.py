@@ -104,7 +104,7 @@ class TrainConfig:
     ema:float=0. # EMA decay of the weights (timm ModelEmaV3 with warm-up); 0: off
     grad_clip:float=0. # clip the gradient norm at this value; 0: off
     amp:str='auto' # mixed precision: 'auto' (bf16 where the device computes it natively, else float32), 'no', 'bf16' or 'fp16'; the losses always run in float32
-    channels_last:bool|None=None # channels_last memory format (None: auto, on for CUDA)
+    channels_last:bool|None=None # channels_last memory format (None: auto, on for CUDA and CPUs with native bf16)
     compile:bool=False # torch.compile each stage's training network in place (`nn.Module.compile`, inductor); off by default (bench/bench_step.py --compile)
     cpu:bool=False # force the CPU even when a GPU is present
     threshold:float=0.5 # probability threshold of CP/CR/CF1/OP/OR/OF1

@@ -28,9 +28,9 @@ def resolve_precision(amp:str, # 'auto', 'no', 'bf16' or 'fp16'
                       channels_last:bool|None, # None: auto
                       device:torch.device, # where the model runs
                      ) -> tuple: # (amp, channels_last) as used
-    "What 'auto' means on `device`: bf16 where native, else 'no'; channels_last on CUDA only."
+    "What 'auto' means on `device`: bf16 where native, else 'no'; channels_last on CUDA and on CPUs with native bf16."
     if amp == 'auto': amp = 'bf16' if native_bf16(device) else 'no'
-    if channels_last is None: channels_last = device.type == 'cuda'
+    if channels_last is None: channels_last = device.type == 'cuda' or native_bf16(device)   # where measured faster (see above)
     return amp, channels_last
 
 class Precision:
