@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real
+from sampler_posters import ms
 from probmcl.config import recipe
 from probmcl.compare import compare, paired_difference
 from probmcl.mdn import lite0_checkpoint
@@ -35,8 +36,6 @@ def run(cases, seeds):
         _, method, base = CASES[name]
         compare(base(), entries(method), seeds, Path('runs') / 'parity' / name, focus=method, csv_path=Path('data') / f'parity_{name}.csv')
 
-
-def ms(s): return f"{s.mean():.2f} ± {s.std(ddof=1):.2f}"
 
 
 def table():

@@ -152,11 +152,11 @@ def check_base(record:str|Path, # the comparison's record of its base run (OUT/c
               ):
     "Record the base run in `record` (its precision as resolved here), or refuse one that differs from the recorded one, naming the fields."
     f = Path(record)
-    plain = lambda d: {k: v for k, v in run_identity(TrainConfig.from_dict(d)).items() if k not in BASE_IGNORED}
-    now = {**plain(base.to_dict()), **used_precision(base)}
+    plain = lambda c: {k: v for k, v in run_identity(c).items() if k not in BASE_IGNORED}
+    now = {**plain(base), **used_precision(base)}
     if f.exists():
-        old = json.loads(f.read_text())['base']
-        old = {**plain(old), **{k: old.get(k) for k in ('amp', 'channels_last')}}   # the precision as recorded, not re-resolved
+        rec = json.loads(f.read_text())['base']
+        old = {**plain(TrainConfig.from_dict(rec)), **{k: rec.get(k) for k in ('amp', 'channels_last')}}   # the precision as recorded, not re-resolved
         diff = [f"{k} ({old.get(k)!r} -> {v!r})" for k, v in now.items() if old.get(k) != v]
         if diff: raise ValueError(f"{f.with_suffix('.csv')} was made from another base run; fields that differ: {', '.join(diff)}. "
                                   "Use the same settings (--amp and --channels-last as the rows used them), or another --out.")
