@@ -31,11 +31,11 @@ SHARED = Path('..') / 'shared' / 'data'            # relative to ROOT: the recor
 
 # Each set's budget, sized for about 3 hours of 8 entries x 3 seeds on 2 CPU cores (measured: see the closing notes).
 SETS = {
-    'miml': dict(n_train=None, img_size=128, epochs=3, cls_epochs=3,
+    'miml': dict(n_train=None, train_images=1500, img_size=128, epochs=3, cls_epochs=3,
                  what='natural scenes, 1,500 / 500 photos, 5 classes'),
-    'odir': dict(n_train=None, img_size=128, epochs=2, cls_epochs=2,
+    'odir': dict(n_train=None, train_images=2276, img_size=128, epochs=2, cls_epochs=2,
                  what='fundus pairs (medical), 2,276 / 758 images, 8 classes'),
-    'posters': dict(n_train=2400, img_size=128, epochs=2, cls_epochs=2,
+    'posters': dict(n_train=2400, train_images=5993, img_size=128, epochs=2, cls_epochs=2,
                     what='film posters by genre, 5,993 / 1,251 images, 24 classes'),
 }
 
@@ -151,10 +151,10 @@ def set_heading(name):
     "What one set's table ran: data, subset, image size, budget, precision and wall time, from its recorded base run."
     base = json.loads((ROOT / 'data' / f'real_{name}.json').read_text())['base']
     s, rows = SETS[name], _rows(name)
-    n = len(pd.read_csv(ROOT / base['csv']))
     wall = sum(float(r['wall_s']) for r in rows if r.get('wall_s'))
     amp = ', '.join(sorted({r['amp'] for r in rows if r.get('amp')})) or base['amp']
-    return (f"**{name}**: {s['what']}; {'all' if not s['n_train'] else 'a seeded subset of'} {n:,} training images "
+    return (f"**{name}**: {s['what']}; " + (f"all {s['train_images']:,} training images " if not s['n_train'] else
+            f"a seeded subset of {s['n_train']:,} of the {s['train_images']:,} training images that keeps every class ") +
             f"({100 * base['val_frac']:.0f} % of them held out for validation) at {base['img_size']} px; "
             f"{base['epochs'] + base['cls_epochs']} epochs per run (two-stage methods {base['epochs']} + {base['cls_epochs']}); "
             f"{amp}{' + channels-last' if base['channels_last'] else ''}; {len(rows)} runs, {wall / 60:.0f} min of training "
