@@ -29,7 +29,7 @@ from diagnose_pretrained import features, geometry, write   # bench/ is on sys.p
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path('..') / 'shared' / 'data'            # relative to ROOT: the recorded base run is the same on every machine
 
-# Each set's budget, sized for about 3 hours of 8 entries x 3 seeds on 2 CPU cores (measured: see the closing notes).
+# Each set's budget: 8 entries x 3 seeds in about an hour on 2 CPU cores (measured: 46, 58 and 52 min; issue 18's note).
 SETS = {
     'miml': dict(n_train=None, train_images=1500, img_size=128, epochs=3, cls_epochs=3,
                  what='natural scenes, 1,500 / 500 photos, 5 classes'),

@@ -202,10 +202,10 @@ def summarize(rows:list, # compare.csv rows (dicts), or a benchmark CSV's (`meth
     if not len(ok): return 'No finished runs yet.' + (f" Failed: {', '.join(f'{r.entry} seed {r.seed}' for r in bad.itertuples())}." if len(bad) else '')
     order = [e for e in (order or []) if e in set(ok.entry)] + [e for e in dict.fromkeys(ok.entry) if e not in (order or [])]
     f = lambda d, k: f"{d[k].mean():.2f} ± {d[k].std(ddof=1):.2f}" if len(d) > 1 else f"{d[k].iloc[0]:.2f}"
-    lines = ['| entry | seeds | test mAP | test CF1 | test OF1 | val mAP | epochs | wall s |', '|---|---|---|---|---|---|---|---|']
+    lines = ['| entry | seeds | test mAP | test CF1 | test OF1 | val mAP | epochs | median wall s |', '|---|---|---|---|---|---|---|---|']
     for e in order:
         d = ok[ok.entry == e].sort_values('seed')
-        lines.append(f"| {e} | {len(d)} | {f(d, 'mAP')} | {f(d, 'CF1')} | {f(d, 'OF1')} | {f(d, 'val_mAP')} | {d.epochs.iloc[0]} | {d.wall_s.mean():.0f} |")
+        lines.append(f"| {e} | {len(d)} | {f(d, 'mAP')} | {f(d, 'CF1')} | {f(d, 'OF1')} | {f(d, 'val_mAP')} | {d.epochs.iloc[0]} | {d.wall_s.median():.0f} |")
     seeds = [set(ok[ok.entry == e].seed) for e in order]
     shared = set.intersection(*seeds) if seeds else set()            # select on the seeds every entry has
     val = ok[ok.seed.isin(shared)].groupby('entry').val_mAP.mean()

@@ -87,8 +87,10 @@ def headline_cell():
     if not lines: return None
     verdicts = [l for l in lines.splitlines()]
     count = lambda w: sum(w in l for l in verdicts)
-    tally = ', '.join(f"{w} on {n} of {len(verdicts)}" for w, n in (('trails', count(' trails ')), ('wins', count(' beats ')),
-                                                                   ('ties', count('no measurable difference'))) if n)
+    wins = count(' beats ')
+    tally = ', '.join(f"{w} on {n} of {len(verdicts)}" for w, n in (('trails', count(' trails ')), ('wins', wins),
+                                                                   ('is not measurably different', count('no measurable difference'))) if n)
+    if not wins: tally += ' and wins on none'                                      # say the negative result plainly
     return ("## On real photographs\n\nDoes ProbMCL help on real images? Three real multi-label sets (natural scenes, "
             "fundus photographs, film posters), the same 8 entries at equal budgets, 3 seeds each, every choice made on "
             "validation and the test split scored once. ProbMCL's best variant (chosen on val) against the best other "
