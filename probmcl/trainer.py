@@ -369,7 +369,9 @@ def train(cfg:TrainConfig, # the run; see `TrainConfig` and `recipe`
     check_existing_run(cfg.out, cfg.resume, cfg.overwrite)       # a finished run is kept unless --overwrite
     trackers = [t.strip() for t in cfg.log_with.split(',')] if cfg.log_with else None
     cpu = cfg.cpu or (world > 1 and not torch.cuda.is_available())   # torchrun/accelerate launch without GPUs: CPU processes (gloo)
-    acc = Accelerator(cpu=cpu, log_with=trackers, project_dir=cfg.out if trackers else None)
+    with warnings.catch_warnings():                              # CPU processes: Accelerate splits the cores and says so;
+        if cfg.threads: warnings.filterwarnings('ignore', 'OMP_NUM_THREADS/MKL_NUM_THREADS unset')  # cfg.threads, set below, wins
+        acc = Accelerator(cpu=cpu, log_with=trackers, project_dir=cfg.out if trackers else None)
     validate_config(cfg, acc.num_processes)
     if trackers: acc.init_trackers('tracking', config={k: (v if isinstance(v, (int, float, str, bool)) else str(v))
                                                         for k, v in cfg.to_dict().items()})

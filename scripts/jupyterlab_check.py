@@ -5,7 +5,8 @@ left behind); run that. Per notebook: JupyterLab opens it the way a person would
 kernel, runs the cells one by one through JupyterLab's own "Run Selected Cell" command (the cells nbdev_test skips
 stay unrun, see `cells_to_skip`), and then asserts on what JupyterLab shows: no dialog ever appeared (e.g. "Select
 Kernel", which a notebook without a kernelspec raises, or "Kernel Restarting" when the kernel dies), every run cell
-has an execution count, no error output, each figure the kernel sent is rendered as a decoded <img>, and the figures,
+has an execution count, no error output, no library warning that shows the reader a machine path (a Python warning
+raised in site-packages, e.g. tqdm's IProgress warning when ipywidgets is missing), each figure the kernel sent is rendered as a decoded <img>, and the figures,
 fastprogress bars and docments tables a notebook is known to show (`EXPECT`) are there. It prints one line per
 notebook, saves screenshots of each (the whole notebook, in images up to 16,000 px high), and exits 1 on any failure.
 """
@@ -98,6 +99,8 @@ CELLS_JS = """path => window.__panel(path).content.widgets.map((c, i) => {
   return {type: c.model.type, source: c.model.sharedModel.getSource(),
     count: c.model.type === 'code' ? c.model.executionCount : null,
     errors: outs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${String(o.evalue).slice(0, 200)}`),
+    warnings: outs.filter(o => o.output_type === 'stream' && o.name === 'stderr' && /site-packages\/\S+\.py:\d+: \w*Warning/.test(String(o.text)))
+                  .map(o => String(o.text).trim().slice(0, 200)),
     kernel_images: outs.filter(o => Object.keys(o.data || {}).some(m => m.startsWith('image/'))).length,
     images: imgs.filter(im => im.complete && im.naturalWidth > 0).length,
     tables: c.node.querySelectorAll('.jp-OutputArea .jp-RenderedMarkdown table').length,
@@ -236,6 +239,7 @@ def check_notebook(ctx, lab, root, path, shots, cell_timeout):
         res['bars'] = sum(c['bar'] for c in cells)
         for i, c in enumerate(cells):
             for e in c['errors']: prob(f"cell {i}: {e}")
+            for w in c['warnings']: prob(f"cell {i}: a library warning with a machine path: {w}")
             if c['images'] < c['kernel_images']: prob(f"cell {i}: {c['kernel_images']} figures from the kernel, {c['images']} rendered")
         if state == 'ready' and res['run'] < len(code):
             prob(f"{len(code) - res['run']} of {len(code)} code cells not run (first: cell {next(i for i in code if cells[i]['count'] is None)})")
