@@ -112,6 +112,9 @@ def convert_notebook(proc_path, nb_path, pages):
     if cells and cells[0]['cell_type'] == 'markdown' and re.fullmatch(r'# [^\n]*\s*', ''.join(cells[0]['source'])):
         cells = cells[1:]                                            # a bare title cell: the title cell above replaces it
     nb['cells'] = [dict(cell_type='markdown', metadata={}, source=head)] + cells
+    state = nb.get('metadata', {}).get('widgets', {}).get('application/vnd.jupyter.widget-state+json', {})
+    if not state.get('state'):                  # nbdev records an empty widget state whenever ipywidgets is installed;
+        nb.get('metadata', {}).pop('widgets', None)   # with it the page would fetch the widget renderer from unpkg.com
     return page_name(fm, nb_path), title, nb
 
 MATHJAX_LOADER = r"""// MathJax 3, served from this site (no CDN): configure, then load tex-chtml.js from this folder.
