@@ -6,7 +6,7 @@ torch and in onnxruntime, on the CPU threads given. Prints a table.
 import argparse, tempfile, time
 from pathlib import Path
 import torch
-from PIL import Image
+from probmcl.transforms import open_rgb
 from probmcl.runs import load_run
 from probmcl.inference import predict, expand_inputs, export_onnx
 
@@ -17,7 +17,7 @@ a = ap.parse_args()
 torch.set_num_threads(a.threads)
 run = load_run(a.run)
 paths = expand_inputs([a.folder])
-x = torch.stack([run.transform(Image.open(p).convert('RGB')) for p in paths])
+x = torch.stack([run.transform(open_rgb(p)) for p in paths])
 def best(f):
     ts = []
     for _ in range(a.repeats):

@@ -99,7 +99,7 @@ def spl_linear():
         t0 = time.time()
         torch.save(dict(Ftr=feats(tr), Ytr=torch.as_tensor(tr.labels).float(), Fte=feats(te),
                         Yte=torch.as_tensor(te.labels).float(), seconds=time.time() - t0), cache)
-    d = torch.load(cache)
+    d = torch.load(cache, weights_only=True)
     print(f"  features: {tuple(d['Ftr'].shape)} train, {tuple(d['Fte'].shape)} test ({d['seconds']:.0f} s to compute)")
     perm = torch.from_numpy(np.random.default_rng(0).permutation(len(d['Ytr'])))
     nv = len(perm) // 5

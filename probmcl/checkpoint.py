@@ -10,11 +10,13 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.nn as nn
+from .mdn import safe_torch_load, UnsafeFileError
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'seed_everything', 'mix_seed', 'seed_worker', 'rng_state', 'set_rng_state', 'atomic_write',
-           'save_weights', 'load_weights', 'CheckpointError', 'checkpoint_name', 'save_checkpoint', 'load_checkpoint',
-           'RunLock', 'check_output_folder', 'existing_run', 'check_existing_run', 'clear_run']
+           'save_weights', 'load_weights', 'CheckpointError', 'checkpoint_name', 'read_state', 'save_checkpoint',
+           'load_checkpoint', 'RunLock', 'check_output_folder', 'existing_run', 'check_launch_flags',
+           'check_existing_run', 'clear_run']
 
 # %% ../nbs/12_checkpoint.ipynb #232a468d
 def seed_everything(seed:int, # the seed of python, numpy and torch (CPU and CUDA)
@@ -35,15 +37,19 @@ def seed_worker(worker_id:int, # the DataLoader worker's id (unused: the seed co
     random.seed(s); np.random.seed(s)
 
 def rng_state() -> dict:
-    "The RNG states of python, numpy and torch (CPU, CUDA) of this process."
-    st = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
+    "The RNG states of python, numpy and torch (CPU, CUDA) of this process, as tensors and plain values (no pickled objects)."
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    st = dict(python=random.getstate(), torch=torch.get_rng_state(),
+              numpy=dict(name=str(name), keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)))
     if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
     return st
 
 def set_rng_state(st:dict, # what `rng_state` returned
                  ):
     "Restore what `rng_state` returned."
-    random.setstate(st['python']); np.random.set_state(st['numpy']); torch.set_rng_state(st['torch'])
+    n = st['numpy']
+    random.setstate(st['python']); torch.set_rng_state(st['torch'])
+    np.random.set_state((n['name'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
 
 # %% ../nbs/12_checkpoint.ipynb #0c92f866
@@ -90,6 +96,11 @@ def checkpoint_name(stage:int, # index of the stage
     "The folder name of a checkpoint: `s{stage}-e{epoch:04d}` (sorts in training order)."
     return f"s{stage}-e{epoch:04d}"
 
+def read_state(path:Path|str, # a checkpoint's state.pt
+              ) -> dict: # tensors and plain values
+    "A checkpoint's state with `weights_only=True`: a file holding anything else raises `UnsafeFileError` and none of it runs."
+    return safe_torch_load(path, "a checkpoint of older probmcl code, or an altered file; start the run again without --resume, or with another --out")
+
 def _complete(ckpt_dir:Path) -> list:
     "Complete checkpoint folders, newest first (the one LATEST names first of all)."
     dirs = sorted((p for p in ckpt_dir.glob('s*-e*') if p.is_dir() and (p / 'state.pt').exists()), reverse=True)
@@ -124,7 +135,7 @@ def load_checkpoint(ckpt_dir:Path|str, # OUT/ckpt
                     model:nn.Module, # receives the weights
                     log:Callable=print, # where notes go (a checkpoint skipped because it is unreadable)
                    ) -> dict|None: # the state, with 'checkpoint' (the folder used); None if there is none
-    "Load the newest complete checkpoint into `model`; fall back to the previous one if it is unreadable."
+    "Load the newest complete checkpoint into `model` (`weights_only=True`: no code runs); fall back to the previous one if it is unreadable."
     ckpt_dir = Path(ckpt_dir)
     if not ckpt_dir.exists(): return None
     cands, errors = _complete(ckpt_dir), []
@@ -133,9 +144,10 @@ def load_checkpoint(ckpt_dir:Path|str, # OUT/ckpt
                               "without --resume (or with another --out).")
     for d in cands:
         try:
-            state = torch.load(d / 'state.pt', map_location='cpu', weights_only=False)
+            state = read_state(d / 'state.pt')
             if not isinstance(state, dict) or 'stage' not in state: raise ValueError('state.pt is not a checkpoint state')
             load_weights(d / 'model.safetensors', model)
+        except UnsafeFileError: raise                            # unsafe content: never fall back past it
         except Exception as e:
             errors.append(f"{d.name}: {type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''}")
             log(f"[resume] checkpoint {d} is unreadable ({errors[-1]}); trying the previous one")
@@ -157,7 +169,9 @@ class RunLock:
     def __init__(self,
                  out:str|Path, # the run folder
                  log:Callable=print, # where the take-over note goes
-                ): self.path, self.log, self.held = Path(out) / '.lock', log, False
+                 name:str='.lock', # the lock file's name in `out`
+                 what:str='run', # what holds the folder, for the messages ('run', 'comparison')
+                ): self.path, self.log, self.held, self.what = Path(out) / name, log, False, what
     def _create(self):
         fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         with os.fdopen(fd, 'w') as f: json.dump(dict(pid=os.getpid(), host=socket.gethostname(), started=time.strftime('%Y-%m-%d %H:%M:%S')), f)
@@ -173,8 +187,8 @@ class RunLock:
         if info.get('host') == socket.gethostname() and not _alive(info.get('pid')):
             self.log(f"[note] {self.path} was left by process {info.get('pid')}, which has ended: taking the folder over")
             self.path.unlink(missing_ok=True); self._create(); return self
-        raise ValueError(f"{self.path.parent} is in use by another run (process {info.get('pid')} on {info.get('host')}, started "
-                         f"{info.get('started')}); wait for it, choose another --out, or delete {self.path} if that run is gone.")
+        raise ValueError(f"{self.path.parent} is in use by another {self.what} (process {info.get('pid')} on {info.get('host')}, started "
+                         f"{info.get('started')}); wait for it, choose another --out, or delete {self.path} if that {self.what} is gone.")
     def __exit__(self, *exc):
         if self.held: self.path.unlink(missing_ok=True); self.held = False
 
@@ -205,12 +219,18 @@ def existing_run(out:str|Path, # the run folder
     if (out / 'ckpt' / 'LATEST').is_file(): return 'unfinished'
     return None
 
+def check_launch_flags(resume:bool=False, # --resume: continue what --out holds
+                       overwrite:bool=False, # --overwrite: replace what --out holds
+                      ):
+    "Raise `ValueError` when --resume and --overwrite are given together."
+    if resume and overwrite: raise ValueError("--resume and --overwrite contradict each other: --resume continues the run in --out, --overwrite replaces it.")
+
 def check_existing_run(out:str|Path, # the run folder (--out)
                        resume:bool=False, # the run continues what `out` holds
                        overwrite:bool=False, # the run replaces what `out` holds
                       ):
     "Raise `ValueError` when `out` holds a run that this one would silently replace."
-    if resume and overwrite: raise ValueError("--resume and --overwrite contradict each other: --resume continues the run in --out, --overwrite replaces it.")
+    check_launch_flags(resume, overwrite)
     kind = existing_run(out)
     if kind is None or resume or overwrite: return
     if kind == 'finished':

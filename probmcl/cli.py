@@ -7,11 +7,12 @@ from __future__ import annotations
 import argparse, dataclasses, json, sys, typing
 import torch
 from fastcore.docments import docments
-from .config import RECIPES, RENAMED, recipe, TrainConfig, load_config, report_errors, renamed_fields
+from .config import RECIPES, RENAMED, recipe, TrainConfig, load_config, report_errors, renamed_fields, validate_config
+from .checkpoint import check_launch_flags
 from .trainer import train
 
 # %% auto #0
-__all__ = ['LAUNCH_ONLY', 'train_parser', 'config_from_args', 'probmcl_train']
+__all__ = ['LAUNCH_ONLY', 'train_parser', 'config_from_args', 'config_from_parsed', 'probmcl_train']
 
 # %% ../nbs/18_cli.ipynb #b8ba9b8c
 def _json_object(flag):
@@ -85,18 +86,28 @@ def config_from_args(recipe_name:str='quickstart', # a key of `RECIPES`
         cfg = cfg.merge(layer)
     return cfg
 
+def config_from_parsed(args:dict, # `vars()` of what `train_parser` parsed, without the caller's own flags
+                       validate:bool=True, # `validate_config` the result (`probmcl_compare` validates each entry's run instead)
+                      ) -> TrainConfig:
+    "The run of parsed `probmcl_train` flags (--recipe, --config, --frozen, --opt and the fields), checked: one path for `probmcl_train` and `probmcl_compare`."
+    args = dict(args)
+    name, config, frozen = (args.pop(k) for k in ('recipe', 'config', 'frozen'))
+    opts = dict(args.pop('opt', []))                             # --opt KEY=VALUE pairs
+    if frozen:
+        if args.get('finetune'): raise ValueError("--finetune and --frozen contradict each other; give one of them.")
+        args['finetune'] = False
+    cfg = config_from_args(name, config, **args)
+    if opts: cfg = cfg.replace(method_opts={**cfg.method_opts, **opts})
+    if validate: validate_config(cfg)                            # (train checks again with the world size it runs in)
+    check_launch_flags(cfg.resume, cfg.overwrite)
+    return cfg
+
 def probmcl_train(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                  ):
     "Console script `probmcl_train`: parse the flags, train, print the metrics table; errors become one-line messages."
-    p = train_parser()
-    args = vars(p.parse_args(sys.argv[1:] if argv is None else argv))
-    name, config, frozen, debug = (args.pop(k) for k in ('recipe', 'config', 'frozen', 'debug'))
-    opts = dict(args.pop('opt', []))                             # --opt KEY=VALUE pairs
+    args = vars(train_parser().parse_args(sys.argv[1:] if argv is None else argv))
+    debug = args.pop('debug')
     def go():
-        if frozen:
-            if args.get('finetune'): raise ValueError("--finetune and --frozen contradict each other; give one of them.")
-            args['finetune'] = False
-        cfg = config_from_args(name, config, **args)
-        train(cfg.replace(method_opts={**cfg.method_opts, **opts}) if opts else cfg)
+        train(config_from_parsed(args))
         if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()   # a launched run exits cleanly (gloo may abort otherwise)
     report_errors('probmcl_train', go, debug)

@@ -8,19 +8,19 @@ import argparse, csv, io, json, math, os, re, sys, time, warnings
 from pathlib import Path
 from .config import TrainConfig, validate_config, read_mapping, report_errors, PER_DIM
 from .trainer import RUNTIME_FIELDS, train
-from .checkpoint import atomic_write
+from .checkpoint import atomic_write, RunLock
 from .runs import run_identity
 from .precision import resolve_precision
 import torch
-from .cli import train_parser, config_from_args
+from .cli import train_parser, config_from_parsed
 from .methods import METHODS, TwoStage, load_plugins
 from .metrics import METRIC_KEYS
 
 # %% auto #0
 __all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'DEFAULT_ENTRIES', 'parse_entry', 'load_variants', 'slug', 'budget',
-           'entry_config', 'result_row', 'run_entry', 'read_rows', 'append_row', 'drop_failed', 'used_precision',
-           'check_base', 'paired_difference', 'verdict', 'summarize', 'plan_runs', 'compare', 'compare_parser',
-           'probmcl_compare']
+           'entry_config', 'result_row', 'run_entry', 'unique_rows', 'read_rows', 'write_rows', 'append_row',
+           'tidy_rows', 'used_precision', 'check_base', 'paired_difference', 'verdict', 'summarize', 'plan_runs',
+           'compare', 'compare_parser', 'probmcl_compare']
 
 # %% ../nbs/28_compare.ipynb #e47a5802
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
@@ -113,30 +113,75 @@ def run_entry(entry:str, # the entry's name (the row's `entry`)
         return dict(entry=entry, method=cfg.method, seed=cfg.seed, run_dir=cfg.out, error=msg)
 
 # %% ../nbs/28_compare.ipynb #fde759d5
-def read_rows(path:str|Path) -> list: # dicts, one per run, in file order
-    "The rows of a compare.csv (none if it does not exist)."
+def _complete(line:str, header:list) -> dict|None:
+    "The row of one CSV line if it was written whole (its newline, every column, numbers where numbers go), else None."
+    if not line.endswith('\n'): return None                    # cut mid-write: the newline is the last character of a row
+    vals = next(csv.reader([line]), [])
+    if len(vals) != len(header): return None
+    r = dict(zip(header, vals))
+    try:
+        if not r.get('error'): [float(r[k]) for k in METRIC_KEYS]; int(r['seed'])
+    except (KeyError, ValueError): return None
+    return r
+
+def _key(r:dict) -> tuple: return (r.get('entry') or r['method'], int(r['seed']))   # older bench CSVs name the entry `method`
+_SAME = METRIC_KEYS + ('val_mAP',)                               # what makes two rows of one (entry, seed) the same result
+
+def unique_rows(rows:list, # rows (dicts) with entry, seed and the metrics
+                where:str='compare.csv', # named in the error
+               ) -> list: # one row per (entry, seed), in first-seen order
+    "Merge rows of the same (entry, seed) that repeat one result (the later kept); refuse ones whose results differ."
+    seen = {}
+    for r in rows:
+        k = _key(r)
+        if k in seen and not r.get('error') and not seen[k].get('error') and any(str(seen[k].get(c)) != str(r.get(c)) for c in _SAME):
+            raise ValueError(f"{where} holds two different results for {k[0]} seed {k[1]} (test mAP {seen[k].get('mAP')} and "
+                             f"{r.get('mAP')}): delete the row that is wrong, or run the comparison again into another --out.")
+        if k not in seen or not r.get('error'): seen[k] = r    # a finished row wins over a failed one of the same run
+    return list(seen.values())
+
+def read_rows(path:str|Path, # a compare.csv
+             ) -> list: # dicts, one per (entry, seed), in file order
+    "The complete rows of a compare.csv (none if it does not exist): a row cut mid-write is left out (its run runs again); duplicates of one (entry, seed) are merged by `unique_rows`."
     path = Path(path)
     if not path.exists(): return []
-    with open(path, newline='') as f: return list(csv.DictReader(f))
+    lines = path.read_text().splitlines(keepends=True)
+    if not lines: return []
+    header = next(csv.reader([lines[0]]))
+    return unique_rows([r for r in (_complete(l, header) for l in lines[1:]) if r is not None], str(path))
+
+def write_rows(path:str|Path, # compare.csv
+               rows:list, # every row it is to hold
+              ):
+    "Rewrite compare.csv with `rows`, atomically."
+    def w(p):
+        with open(p, 'w', newline='') as f:
+            wr = csv.DictWriter(f, COMPARE_COLS, extrasaction='ignore'); wr.writeheader(); wr.writerows(rows)
+    atomic_write(Path(path), w)
 
 def append_row(path:str|Path, # compare.csv
                row:dict, # one run's row
               ):
-    "Append one row (and the header if the file is new) in one write, flushed to disk."
+    "Append one row (and the header if the file is new) in one write, on a line of its own, flushed to disk."
     buf = io.StringIO(); w = csv.DictWriter(buf, COMPARE_COLS, extrasaction='ignore')
     path = Path(path)
-    if not path.exists() or path.stat().st_size == 0: w.writeheader()
+    new = not path.exists() or path.stat().st_size == 0
+    if new: w.writeheader()
     w.writerow(row)
-    with open(path, 'a', newline='') as f: f.write(buf.getvalue()); f.flush(); os.fsync(f.fileno())
+    with open(path, 'ab+') as f:
+        if not new:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b'\n': f.write(b'\n')               # after a row cut mid-write: start on a new line
+        f.write(buf.getvalue().encode()); f.flush(); os.fsync(f.fileno())
 
-def drop_failed(path:str|Path) -> list: # the failed rows removed (they are run again)
-    "Rewrite compare.csv without its failed rows, so that a new invocation retries them."
+def tidy_rows(path:str|Path, # compare.csv
+             ) -> list: # the failed rows removed (they are run again)
+    "Rewrite compare.csv with its complete, unique, finished rows only: cut rows and failed runs are run again."
+    path = Path(path)
+    if not path.exists(): return []
     rows = read_rows(path); bad = [r for r in rows if r.get('error')]
-    if bad:
-        def w(p):
-            with open(p, 'w', newline='') as f:
-                wr = csv.DictWriter(f, COMPARE_COLS, extrasaction='ignore'); wr.writeheader(); wr.writerows(r for r in rows if not r.get('error'))
-        atomic_write(Path(path), w)
+    good = [r for r in rows if not r.get('error')]
+    if len(good) != len(path.read_text().splitlines()) - 1: write_rows(path, good)
     return bad
 
 BASE_IGNORED = RUNTIME_FIELDS + ('seed', 'method')   # set per run: the trainer's runtime fields, the seed and the method
@@ -188,10 +233,11 @@ def _frame(rows):
     if 'entry' not in df: df['entry'] = df['method']; df['method'] = df['entry'].str.split().str[0]   # bench/benchmark.py's CSVs
     if 'error' not in df: df['error'] = ''
     df['error'] = df['error'].fillna('').astype(str)
+    df = pd.DataFrame(unique_rows(df.to_dict('records'), 'the rows'))   # one row per (entry, seed), never counted twice
     ok = df[df.error == ''].copy()
     for k in list(METRIC_KEYS) + ['val_mAP', 'wall_s', 'seed']:
         if k in ok: ok[k] = pd.to_numeric(ok[k], errors='coerce')
-    return ok.drop_duplicates(['entry', 'seed'], keep='last'), df[df.error != '']
+    return ok, df[df.error != '']
 
 def summarize(rows:list, # compare.csv rows (dicts), or a benchmark CSV's (`method` naming the entry)
               focus:str='probmcl', # the method whose best variant is compared with the best other entry
@@ -268,9 +314,13 @@ def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `pr
     out = Path(out)
     plan = plan_runs(base, entries, seeds, out, variants)         # every entry checked before any run
     path = Path(csv_path) if csv_path is not None else out / 'compare.csv'
-    check_base(path.with_suffix('.json'), base)
-    retry = drop_failed(path)
-    have = {(r['entry'], int(r['seed'])) for r in read_rows(path)}
+    with RunLock(path.parent, log, name=f'.{path.stem}.lock', what='comparison'):   # one invocation per compare.csv
+        check_base(path.with_suffix('.json'), base)
+        return _compare_locked(base, entries, seeds, plan, path, focus, parallel, log)
+
+def _compare_locked(base, entries, seeds, plan, path, focus, parallel, log):
+    retry = tidy_rows(path)
+    have = {_key(r) for r in read_rows(path)}
     todo = [(e, c) for e, c in plan if (e, c.seed) not in have]
     threads = None if parallel <= 1 else max(1, (os.cpu_count() or 1) // parallel)
     log(f"[compare] {len(plan)} runs ({len(entries)} entries x {len(seeds)} seeds), {budget(base)}; {len(plan) - len(todo)} already in "
@@ -310,12 +360,11 @@ def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.
                    ):
     "Console script `probmcl_compare`: parse, check every entry, run what is missing, print the table and the verdict."
     args = vars(compare_parser().parse_args(sys.argv[1:] if argv is None else argv))
-    own = {k: args.pop(k) for k in ('recipe', 'config', 'frozen', 'debug', 'methods', 'seeds', 'focus', 'parallel', 'variants')}
+    own = {k: args.pop(k) for k in ('debug', 'methods', 'seeds', 'focus', 'parallel', 'variants')}
     out = args.pop('out', 'runs/compare')
     def go():
         if own['parallel'] < 1: raise ValueError(f"--parallel {own['parallel']}: give 1 or more runs at a time.")
-        if own['frozen']: args['finetune'] = False
-        base = config_from_args(own['recipe'], own['config'], **args)
+        base = config_from_parsed(args, validate=False)          # parsed as probmcl_train does; each entry's run validated below
         variants = load_variants(own['variants']) if own['variants'] else None
         compare(base, own['methods'], own['seeds'], out, own['focus'], own['parallel'], variants)
     report_errors('probmcl_compare', go, own['debug'])

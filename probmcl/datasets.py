@@ -12,21 +12,11 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
+from .transforms import open_rgb
 
 # %% auto #0
-__all__ = ['VOC_CLASSES', 'open_rgb', 'image_cache_file', 'check_readable', 'ImageFilesDataset', 'CocoMultiLabel',
-           'CsvMultiLabel', 'VocMultiLabel']
-
-# %% ../nbs/03_datasets.ipynb #ad004d53
-def open_rgb(path:str|Path, # an image file
-            ) -> Image.Image: # RGB, 8 bits per channel
-    "Open an image as 8-bit RGB; 16-bit and 32-bit greyscale (PNG/TIFF 'I;16', 'I', 'F') are scaled to 0..255, not clipped."
-    with Image.open(path) as im:
-        if im.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
-            a = np.asarray(im, dtype=np.float64)
-            top = 65535. if im.mode.startswith('I;16') or (im.mode == 'I' and a.max() > 255) else (1. if im.mode == 'F' and a.max() <= 1 else 255.)
-            return Image.fromarray(np.clip(np.round(a / top * 255), 0, 255).astype(np.uint8)).convert('RGB')
-        return im.convert('RGB')
+__all__ = ['VOC_CLASSES', 'image_cache_file', 'check_readable', 'ImageFilesDataset', 'CocoMultiLabel', 'CsvMultiLabel',
+           'VocMultiLabel']
 
 # %% ../nbs/03_datasets.ipynb #7f404f3c
 def image_cache_file() -> Path:

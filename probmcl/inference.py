@@ -8,8 +8,8 @@ import argparse, glob, sys, time
 from pathlib import Path
 import pandas as pd
 import torch
-from PIL import Image
 from .config import report_errors
+from .transforms import open_rgb
 from .runs import Run, load_run
 from .scoring import score_batch, binary_entropy
 
@@ -45,7 +45,7 @@ class _Images(torch.utils.data.Dataset):
     def __len__(self): return len(self.paths)
     def __getitem__(self, i):
         try:
-            with Image.open(self.paths[i]) as im: return self.transform(im.convert('RGB')), i, ''
+            return self.transform(open_rgb(self.paths[i])), i, ''      # the opener of training and evaluation (16-bit scans scaled)
         except Exception as e: return torch.zeros(3, self.size, self.size), i, f"{type(e).__name__}: {e}".splitlines()[0][:200]
 
 def uncertainty_columns(b:dict, # what `probmcl.scoring.score_batch` returned for a batch (with the MDN fields for ProbMCL)

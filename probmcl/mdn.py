@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_mdn.ipynb #f743e46d
 from __future__ import annotations
-import difflib, os
+import difflib, os, pickle, re
 from pathlib import Path
 from typing import NamedTuple
 import torch
@@ -13,8 +13,8 @@ import torch.nn.functional as F
 import timm
 
 # %% auto #0
-__all__ = ['GMM', 'MDN', 'Encoder', 'feature_view', 'efficientnet_lite0_weights', 'convert_checkpoint_by_order',
-           'lite0_checkpoint']
+__all__ = ['GMM', 'MDN', 'UnsafeFileError', 'safe_torch_load', 'check_safe_checkpoint', 'Encoder', 'feature_view',
+           'efficientnet_lite0_weights', 'convert_checkpoint_by_order', 'lite0_checkpoint']
 
 # %% ../nbs/05_mdn.ipynb #e30e2292
 class GMM(NamedTuple):
@@ -67,6 +67,29 @@ def _check_backbone(name):
         hint = f" Close timm names: {', '.join(close)}." if close else " See timm.list_models('pattern*')."
         raise ValueError(f"Unknown timm backbone `{name}`.{hint}")
 
+class UnsafeFileError(ValueError):
+    "A torch file that holds pickled objects other than tensors and plain values: it is not loaded (unpickling could run code)."
+
+def safe_torch_load(path:str|Path, # a file written by `torch.save`
+                    fix:str, # what the reader should do instead, e.g. 'start the run again without --resume'
+                    map_location='cpu', # where tensors go ('meta': read no tensor data)
+                   ):
+    "`torch.load(path, weights_only=True)`: tensors and plain values only; anything else raises `UnsafeFileError` (one line, naming the object) and none of it runs."
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        m = re.search(r"GLOBAL [\w.]+|Unsupported operand \d+", str(e))
+        what = m.group(0) if m else 'unsupported content'
+        raise UnsafeFileError(f"{path} holds pickled objects other than tensors and plain values ({what}); they are not "
+                              f"loaded, because unpickling them can run code: {fix}.") from None
+
+def check_safe_checkpoint(path:str|Path, # a local checkpoint file (.safetensors, .pth, .pt, .bin)
+                         ):
+    "Refuse a pickled checkpoint that holds anything but tensors and plain values (`safe_torch_load`); `.safetensors` always passes."
+    if str(path).endswith('.safetensors'): return
+    try: safe_torch_load(path, "save its state dict with safetensors or torch.save(model.state_dict())", map_location='meta')
+    except UnsafeFileError: raise
+    except Exception: pass                                       # not a torch file at all: timm's loader says what it is
+
 class Encoder(nn.Module):
     "A timm backbone without classifier: `forward(x)` -> L2-normalised embedding z [B, n]; `features(x)` -> h [B, n]."
     def __init__(self,
@@ -89,6 +112,7 @@ class Encoder(nn.Module):
             if not path.is_file():
                 raise FileNotFoundError(f"Checkpoint file `{path}` for backbone `{backbone}` not found. Give an existing "
                                         "local .safetensors/.pth file, or pretrained=None for random weights.")
+            check_safe_checkpoint(path)                          # before timm unpickles it
             try:
                 self.model = timm.create_model(backbone, pretrained=True,
                                                pretrained_cfg_overlay=dict(file=str(path)), **timm_kwargs)
@@ -139,6 +163,7 @@ def convert_checkpoint_by_order(src:str|Path, # checkpoint whose tensors follow 
     "Rename the tensors of `src` to timm's `backbone` keys by position, checking every shape; write safetensors."
     from safetensors.torch import save_file
     _check_backbone(backbone)
+    check_safe_checkpoint(src)
     src_sd = timm.models.load_state_dict(str(src))
     with torch.device('meta'): ref = timm.create_model(backbone, pretrained=False).state_dict()
     skip = lambda k: k.endswith('num_batches_tracked')
