@@ -74,12 +74,12 @@ def safe_torch_load(path:str|Path, # a file written by `torch.save`
                     fix:str, # what the reader should do instead, e.g. 'start the run again without --resume'
                     map_location='cpu', # where tensors go ('meta': read no tensor data)
                    ):
-    "`torch.load(path, weights_only=True)`: tensors and plain values only; anything else raises `UnsafeFileError` (one line, naming the object) and none of it runs."
+    "`torch.load(path, weights_only=True)`: tensors and plain values only; an object of any other kind raises `UnsafeFileError` (one line, naming it) and none of it runs."
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        m = re.search(r"GLOBAL [\w.]+|Unsupported operand \d+", str(e))
-        what = m.group(0) if m else 'unsupported content'
-        raise UnsafeFileError(f"{path} holds pickled objects other than tensors and plain values ({what}); they are not "
+        m = re.search(r"GLOBAL [\w.]+", str(e))
+        if m is None: raise                                      # not a pickle torch can read (e.g. an image): unreadable, not unsafe
+        raise UnsafeFileError(f"{path} holds pickled objects other than tensors and plain values ({m.group(0)}); they are not "
                               f"loaded, because unpickling them can run code: {fix}.") from None
 
 def check_safe_checkpoint(path:str|Path, # a local checkpoint file (.safetensors, .pth, .pt, .bin)

@@ -21,6 +21,7 @@ from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_
                                 check_existing_run, clear_run)
 from .splits import build_datasets, label_matrix, RepeatFactorSampler
 from .transforms import TransformDataset
+from .mdn import UnsafeFileError
 from .methods import METHODS, Method, MultiLabelModel, label_regime
 from .config import TrainConfig, validate_config
 from .precision import Precision
@@ -59,6 +60,7 @@ def build_model(method:Method, # the method
     try: return method.build(cfg, n_classes)
     except TypeError as e:
         raise ValueError(f"--backbone-kwargs {json.dumps(cfg.backbone_kwargs)} rejected by timm.create_model({cfg.backbone!r}): {e}") from None
+    except UnsafeFileError as e: raise ValueError(f"--pretrained {e}") from None   # the whole reason, uncut
     except (RuntimeError, OSError, KeyError, ValueError) as e:
         if cfg.pretrained is None: raise
         raise ValueError(f"--pretrained {cfg.pretrained!r} is not a usable checkpoint of {cfg.backbone!r}: "
