@@ -21,9 +21,9 @@ import argparse, hashlib, json, time
 import numpy as np, torch, timm
 from pathlib import Path
 import pandas as pd
-from probmcl.config import recipe
+from probmcl.config import recipe, run_identity
 from probmcl.methods import load_plugins
-from probmcl.runs import train_cached, run_identity
+from probmcl.runs import train_cached
 from probmcl.metrics import METRIC_KEYS as KEYS
 from probmcl.canvases import MultiFashion
 from probmcl.transforms import test_transforms

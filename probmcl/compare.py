@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse, csv, io, json, math, os, re, sys, time, warnings
 from pathlib import Path
 from .config import TrainConfig, validate_config, read_mapping, report_errors, PER_DIM
-from .trainer import RUNTIME_FIELDS, train
+from .trainer import train, first_stage_key
 from .checkpoint import atomic_write, RunLock
-from .runs import run_identity
+from .config import RUNTIME_FIELDS, run_identity
 from .precision import resolve_precision
 import torch
 from .cli import train_parser, config_from_parsed
@@ -20,7 +20,7 @@ from .metrics import METRIC_KEYS
 __all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'DEFAULT_ENTRIES', 'parse_entry', 'load_variants', 'slug', 'budget',
            'entry_config', 'result_row', 'run_entry', 'unique_rows', 'read_rows', 'write_rows', 'append_row',
            'tidy_rows', 'used_precision', 'check_base', 'paired_difference', 'verdict', 'summarize', 'plan_runs',
-           'compare', 'compare_parser', 'probmcl_compare']
+           'shared_stages', 'compare', 'compare_parser', 'probmcl_compare']
 
 # %% ../nbs/28_compare.ipynb #e47a5802
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
@@ -84,12 +84,14 @@ def entry_config(base:TrainConfig, # the base run (recipe, --config, flags)
                  overrides:dict, # the entry's options (`parse_entry`), `method` included
                  seed:int, # the run's seed
                  run_dir:str|Path, # its folder
+                 stage_cache:str|Path|None=None, # where finished first stages are kept and shared (`TrainConfig.stage_cache`)
                 ) -> TrainConfig:
     "One (entry, seed) run: the base run with the entry's options; one-stage methods get both stages' epochs, so budgets are equal."
     cfg = base.merge(overrides)
     if not issubclass(METHODS[cfg.method], TwoStage) and 'epochs' not in overrides:
         cfg = cfg.replace(epochs=base.epochs + base.cls_epochs)
-    return cfg.replace(seed=seed, out=str(run_dir), resume=True, overwrite=False, quiet=True)
+    return cfg.replace(seed=seed, out=str(run_dir), resume=True, overwrite=False, quiet=True,
+                       stage_cache=None if stage_cache is None else str(stage_cache))
 
 def result_row(entry:str, cfg:TrainConfig, r:dict) -> dict:
     "The compare.csv row of a finished run's result (`train`'s dict or its metrics.json), in percent."
@@ -279,7 +281,7 @@ def plan_runs(base:TrainConfig, # the base run
     for seed in seeds:
         for e in entries:
             try:
-                cfg = entry_config(base, parse_entry(e, variants), seed, Path(out) / 'runs' / f'{slug(e)}-s{seed}')
+                cfg = entry_config(base, parse_entry(e, variants), seed, Path(out) / 'runs' / f'{slug(e)}-s{seed}', Path(out) / 'stages')
                 validate_config(cfg)
             except ValueError as err:
                 msg = str(err)
@@ -287,16 +289,28 @@ def plan_runs(base:TrainConfig, # the base run
             plan.append((e, cfg))
     return plan
 
+def shared_stages(plan:list, # [(entry, TrainConfig)] in the order they run
+                 ) -> list: # for each run, the index of the run that trains its first stage (itself if none before it does)
+    "Which run trains each first stage: the first run of the plan with that `first_stage_key`; later ones reuse it."
+    first = {}
+    return [first.setdefault(first_stage_key(c, METHODS[c.method]()), i) if c.stage_cache and METHODS[c.method].later_fields else i
+            for i, (e, c) in enumerate(plan)]
+
 def _execute(plan, parallel, threads):
-    "Yield each run's row as it finishes: in this process one by one, or in `parallel` spawned processes."
+    "Yield each run's row as it finishes: in this process one by one, or in `parallel` spawned processes, a run that reuses a first stage started once the run that trains it has finished."
     jobs = [(e, (c if c.threads is not None or threads is None else c.replace(threads=threads)).to_dict()) for e, c in plan]
     if parallel <= 1:
         for e, d in jobs: yield run_entry(e, d)
         return
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
+    trainer_of, waiting, running, done = shared_stages(plan), list(range(len(jobs))), {}, set()
     with ProcessPoolExecutor(parallel, mp_context=mp.get_context('spawn')) as ex:
-        for f in as_completed([ex.submit(run_entry, e, d) for e, d in jobs]): yield f.result()
+        while waiting or running:
+            for i in [i for i in waiting if trainer_of[i] in done | {i}][:parallel - len(running)]:
+                running[ex.submit(run_entry, *jobs[i])] = i; waiting.remove(i)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished: done.add(running.pop(f)); yield f.result()
 
 def _hms(s): s = int(s); return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 

@@ -4,17 +4,18 @@
 
 # %% ../nbs/10_config.ipynb #c89d8a49
 from __future__ import annotations
-import dataclasses, difflib, json, math, sys, typing, warnings
+import dataclasses, difflib, hashlib, json, math, sys, typing, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import timm, torch
+import probmcl
 from .methods import METHODS, load_plugins, coerce_field
 from .splits import DATASETS, check_data_config
 from .spl import SPL_LOSSES
 
 # %% auto #0
-__all__ = ['RENAMED', 'RECIPES', 'PER_DIM', 'renamed_fields', 'TrainConfig', 'recipe', 'read_mapping', 'load_config',
-           'validate_config', 'report_errors']
+__all__ = ['RENAMED', 'RUNTIME_FIELDS', 'RECIPES', 'PER_DIM', 'renamed_fields', 'TrainConfig', 'run_identity', 'code_fingerprint',
+           'recipe', 'read_mapping', 'load_config', 'validate_config', 'report_errors']
 
 # %% ../nbs/10_config.ipynb #cc1dbb26
 RENAMED = dict(val_root='test_root', val_ann='test_ann', val_csv='test_csv')   # old name -> new name (deprecated in 0.1)
@@ -45,6 +46,7 @@ class TrainConfig:
     resume:bool=False # continue from OUT/ckpt if it exists (else start fresh); a flag, never read from a --config file
     overwrite:bool=False # replace the finished or unfinished run in OUT (otherwise such a folder is refused); a flag, never read from a --config file
     quiet:bool=False # no progress bars and no table
+    stage_cache:str|None=None # a folder of finished first stages, kept by what determines them: a run whose first stage is one of them starts its second stage there (probmcl_compare sets OUT/stages)
     # --- data
     dataset:str='multidigits' # a key of `DATASETS`: multidigits, multifashion, coco, csv, voc
     data_root:str|None=None # coco/csv: training image folder; voc: VOC year folder; multifashion: idx folder
@@ -143,6 +145,20 @@ class TrainConfig:
     def from_dict(cls, d:dict) -> 'TrainConfig':
         "The config of a saved dict of fields over `TrainConfig()`'s defaults (e.g. a run's config.json; renamed fields are mapped quietly)."
         return cls().merge(d, note=False)
+
+# %% ../nbs/10_config.ipynb #6b63104c
+RUNTIME_FIELDS = ('resume', 'overwrite', 'quiet', 'workers', 'out', 'threads', 'log_with', 'stage_cache') # how a run is carried out, not what it computes
+
+def run_identity(cfg:TrainConfig, # a run's config
+                ) -> dict: # JSON-ready fields, without `RUNTIME_FIELDS`
+    "The fields that make a run what it is: every config field but the `RUNTIME_FIELDS` a resumed run may change."
+    return {k: v for k, v in json.loads(json.dumps(cfg.to_dict(), default=str)).items() if k not in RUNTIME_FIELDS}
+
+def code_fingerprint() -> str: # sha1 hex digest
+    "A hash of probmcl's source files (`probmcl/*.py`) and the torch and timm versions: the code that produces a run."
+    h = hashlib.sha1(f"torch {torch.__version__} timm {timm.__version__}".encode())
+    for f in sorted(Path(probmcl.__file__).parent.glob('*.py')): h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()
 
 # %% ../nbs/10_config.ipynb #5d67d91a
 RECIPES = {

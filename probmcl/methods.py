@@ -225,6 +225,7 @@ class Method:
     "A training method: `build` the model, list its `stages`, declare its `options`, `check` its settings. Losses see the global batch."
     name = None
     options = {} # option name -> `Option`: the settings this method reads and checks (inherited by subclasses)
+    later_fields = () # TrainConfig fields that only stages after the first read: runs differing only in them share their first stage
     def __init__(self, labels=None # the label regime (`FullLabels()` by default; see `label_regime`)
                 ): self.labels = labels if labels is not None else FullLabels()
     def check(self, cfg):
@@ -298,6 +299,7 @@ class Method:
 # %% ../nbs/09_methods.ipynb #e431960a
 class TwoStage(Method):
     "Shared by ProbMCL and SupCon: a contrastive stage, then the classifier stage (frozen unless `finetune`)."
+    later_fields = ('cls_epochs', 'cls_lr', 'finetune', 'gamma_neg', 'gamma_pos', 'clip', 'asl_detach_focus', 'threshold', 'eval_every')
     options = dict(                                              # TrainConfig fields of the contrastive stage
         tau=Option(check=lambda v: v > 0, need="must be > 0 (the temperature; paper 0.2)", field=True),
         alpha=Option(check=lambda v: 0 <= v <= 1, need="must be in [0, 1] (a label-overlap threshold; paper 0.6 COCO, 0.5 ADP)", field=True),

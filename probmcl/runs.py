@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_runs.ipynb #28515e6e
 from __future__ import annotations
-import csv, dataclasses, hashlib, json
+import csv, dataclasses, json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -14,18 +14,16 @@ import torch.nn as nn
 import matplotlib.pyplot as plt
 import timm
 from torch.utils.data import DataLoader
-import probmcl
-from .config import TrainConfig
+from .config import TrainConfig, RUNTIME_FIELDS, run_identity, code_fingerprint
 from .methods import METHODS, Method, load_plugins
 from .checkpoint import load_weights
 from .transforms import test_transforms
 from .splits import DATASETS
 from .transforms import TransformDataset
-from .trainer import RUNTIME_FIELDS, train
+from .trainer import train
 
 # %% auto #0
-__all__ = ['PAPER_DEFAULTS', 'Run', 'load_run', 'run_identity', 'code_fingerprint', 'train_cached', 'run_test_loader', 'sweep',
-           'plot_ablation']
+__all__ = ['PAPER_DEFAULTS', 'Run', 'load_run', 'train_cached', 'run_test_loader', 'sweep', 'plot_ablation']
 
 # %% ../nbs/19_runs.ipynb #1ee8c05b
 def _read_json(path:Path, default=None):
@@ -69,17 +67,6 @@ def load_run(run_dir:str|Path, # a run folder written by `probmcl.trainer.train`
                thresholds, pre, metrics, per_class)
 
 # %% ../nbs/19_runs.ipynb #8a9d4823
-def run_identity(cfg:TrainConfig, # a run's config
-                ) -> dict: # JSON-ready fields, without `RUNTIME_FIELDS`
-    "The fields that make a run what it is: every config field but the `RUNTIME_FIELDS` a resumed run may change."
-    return {k: v for k, v in json.loads(json.dumps(cfg.to_dict(), default=str)).items() if k not in RUNTIME_FIELDS}
-
-def code_fingerprint() -> str: # sha1 hex digest
-    "A hash of probmcl's source files (`probmcl/*.py`) and the torch and timm versions: the code that produces a run."
-    h = hashlib.sha1(f"torch {torch.__version__} timm {timm.__version__}".encode())
-    for f in sorted(Path(probmcl.__file__).parent.glob('*.py')): h.update(f.name.encode() + f.read_bytes())
-    return h.hexdigest()
-
 def train_cached(cfg:TrainConfig, # the run
                  train_fn:Callable|None=None, # cfg -> result dict that writes OUT/metrics.json; default `probmcl.trainer.train`
                 )->dict: # the result (metrics.json)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_trainer.ipynb #de914432
 from __future__ import annotations
-import contextlib, json, math, os, sys, time, warnings
+import contextlib, hashlib, json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -18,12 +18,12 @@ from .metrics import METRIC_KEYS, multilabel_metrics, f1_thresholds, per_class_m
 from .dist import gather_tree, map_tree
 from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_rng_state, atomic_write,
                                 save_weights, load_weights, save_checkpoint, load_checkpoint, RunLock, check_output_folder,
-                                check_existing_run, clear_run)
+                                check_existing_run, clear_run, checkpoint_name)
 from .splits import build_datasets, label_matrix, RepeatFactorSampler
 from .transforms import TransformDataset
 from .mdn import UnsafeFileError
 from .methods import METHODS, Method, MultiLabelModel, label_regime
-from .config import TrainConfig, validate_config
+from .config import TrainConfig, validate_config, RUNTIME_FIELDS, run_identity, code_fingerprint
 from .precision import Precision
 from .loop import fit_epoch
 from .transforms import TwoViews, train_transforms, test_transforms
@@ -31,9 +31,10 @@ from .scoring import score_images
 from .report import write_csv, plot_curves, metrics_table, plot_per_class
 
 # %% auto #0
-__all__ = ['RNG_STREAMS', 'RUNTIME_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'one_cycle', 'StageRun',
-           'freeze_except', 'setup_stage', 'train_one_epoch', 'evaluate', 'end_of_epoch', 'tune_thresholds',
-           'per_class_report', 'write_run_files', 'final_evaluation', 'train', 'run_stages']
+__all__ = ['RNG_STREAMS', 'DATA_FILE_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'first_stage_key',
+           'keep_stage', 'reuse_stage', 'one_cycle', 'StageRun', 'freeze_except', 'setup_stage', 'train_one_epoch',
+           'evaluate', 'end_of_epoch', 'tune_thresholds', 'per_class_report', 'write_run_files', 'final_evaluation',
+           'train', 'run_stages']
 
 # %% ../nbs/17_trainer.ipynb #02651ff5
 RNG_STREAMS = dict(augment=1, shuffle=2, workers=3, val_split=7) # stream ids of `mix_seed` (changing one changes every run)
@@ -46,6 +47,7 @@ class RunState:
     train_ds:object; train_tf:Callable; val_dl:object; test_dl:object; classes:list; sizes:dict
     log:Callable; preprocess:dict=field(default_factory=dict); history:list=field(default_factory=list)
     timings:dict=field(default_factory=dict); skipped:int=0; global_step:int=0
+    stage_key:str|None=None # `stage_key` of the run when its first stage is kept in / taken from `cfg.stage_cache`
     @property
     def out(self) -> Path: return Path(self.cfg.out)
     @property
@@ -107,26 +109,73 @@ def prepare_run(cfg:TrainConfig, # a validated config
     preprocess = dict(img_size=cfg.img_size, mean=list(dcfg['mean']), std=list(dcfg['std']), resize='squash to img_size x img_size',
                       interpolation='bilinear, antialiased', channels='RGB', scale='[0, 1] then normalise')
     return RunState(cfg, acc, Precision(cfg.amp, acc.device, cfg.channels_last), method, model, stages, labels.train_ds, train_tf, val_dl,
-                    test_dl, classes, sizes, log, preprocess, timings=dict(data_s=time.perf_counter() - t0))
+                    test_dl, classes, sizes, log, preprocess, timings=dict(data_s=time.perf_counter() - t0),
+                    stage_key=first_stage_key(cfg, method) if cfg.stage_cache and len(stages) > 1 else None)
 
 # %% ../nbs/17_trainer.ipynb #c4136d57
-RUNTIME_FIELDS = ('resume', 'overwrite', 'quiet', 'workers', 'out', 'threads', 'log_with') # fields a resumed run may change
-
 def resume_run(rs:RunState) -> tuple: # (stage index, epochs done in it, saved state or None)
-    "Load the newest complete checkpoint of `rs.cfg.out` into the model when `cfg.resume` asks for it."
+    "Load the newest complete checkpoint of `rs.cfg.out` into the model when `cfg.resume` asks for it, or a reusable first stage (`reuse_stage`)."
     cfg, ckpt = rs.cfg, rs.ckpt_dir
-    if not cfg.resume: return 0, 0, None
+    if not reuse_stage(rs) and not cfg.resume: return 0, 0, None
     state = load_checkpoint(ckpt, rs.model, log=rs.log)
     if state is None:
         rs.log(f"[resume] no checkpoint in {ckpt}: starting from scratch")
         return 0, 0, None
     old = TrainConfig.from_dict(state['config']).to_dict()       # a checkpoint of older code: renamed fields mapped
-    diff = {k: (old.get(k), v) for k, v in cfg.to_dict().items() if k not in RUNTIME_FIELDS and old.get(k) != v}
+    boundary = state['stage'] == 0 and state['epoch'] >= rs.stages[0].epochs   # the first stage done: later stages' fields are free
+    free = RUNTIME_FIELDS + (rs.method.later_fields if boundary else ())
+    diff = {k: (old.get(k), v) for k, v in cfg.to_dict().items() if k not in free and old.get(k) != v}
     if diff: raise ValueError(f"--resume: the checkpoint in {ckpt} was made with other settings {diff} (old, new); "
                               "use the same flags, or another --out.")
     rs.history[:], rs.skipped = state['history'], state['skipped']
     rs.log(f"[resume] {state['checkpoint']}: stage {rs.stages[state['stage']].kind}, {state['epoch']} epoch(s) done")
     return state['stage'], state['epoch'], state
+
+# %% ../nbs/17_trainer.ipynb #a9004f08
+DATA_FILE_FIELDS = ('csv', 'test_csv', 'holdout_csv', 'train_ann', 'test_ann', 'holdout_ann', 'pretrained') # fields that name files a run reads
+
+def first_stage_key(cfg:TrainConfig, # the run
+              method:Method, # its method (`Method.later_fields`: what only its later stages read)
+             ) -> str: # sha1 hex digest
+    "What determines a run's first stage: its `run_identity` less the method's `later_fields`, the code, and the data files' sizes and times."
+    stamp = lambda p: [Path(p).stat().st_size, Path(p).stat().st_mtime_ns] if Path(p).is_file() else None
+    ident = {k: v for k, v in run_identity(cfg).items() if k not in method.later_fields}
+    files = {k: stamp(getattr(cfg, k)) for k in DATA_FILE_FIELDS if getattr(cfg, k)}
+    return hashlib.sha1(json.dumps(dict(identity=ident, code=code_fingerprint(), files=files), sort_keys=True).encode()).hexdigest()
+
+def keep_stage(rs:RunState, # the run, at the end of its first stage
+               ckpt:Path, # the checkpoint folder written at the end of the first stage
+              ) -> Path: # stage_cache/KEY
+    "Keep the first stage's checkpoint as `cfg.stage_cache/KEY`, whole or not at all (the first copy stays)."
+    cache = Path(rs.cfg.stage_cache); dst = cache / rs.stage_key
+    if dst.exists(): return dst
+    tmp = cache / f'.tmp-{rs.stage_key}-{os.getpid()}'
+    shutil.rmtree(tmp, ignore_errors=True); shutil.copytree(ckpt, tmp)
+    info = dict(stage=rs.stages[0].kind, epochs=rs.stages[0].epochs, trained_by=str(rs.out), checkpoint=ckpt.name)
+    (tmp / 'stage.json').write_text(json.dumps(info, indent=1))
+    try: os.replace(tmp, dst)
+    except OSError: shutil.rmtree(tmp, ignore_errors=True)      # another run kept the same stage first
+    return dst
+
+def reuse_stage(rs:RunState) -> bool: # whether OUT/ckpt now starts from a kept first stage
+    "When `cfg.stage_cache` holds this run's first stage and OUT has no checkpoint of its own, copy it into OUT/ckpt."
+    if not rs.stage_key: return False
+    src, own = Path(rs.cfg.stage_cache) / rs.stage_key, rs.ckpt_dir
+    rs.acc.wait_for_everyone()
+    before = (rs.out / 'reused_stage.json').is_file()              # reused before, then resumed
+    use = not before and (src / 'stage.json').is_file() and not (own / 'LATEST').is_file()
+    rs.acc.wait_for_everyone()                                   # every process has decided before the copy
+    if not use: return before
+    info = json.loads((src / 'stage.json').read_text())
+    if rs.acc.is_main_process:
+        name = checkpoint_name(0, info['epochs']); tmp = own / f'.tmp-{name}-{os.getpid()}'
+        own.mkdir(parents=True, exist_ok=True); shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(src, tmp, ignore=shutil.ignore_patterns('stage.json')); os.replace(tmp, own / name)
+        atomic_write(own / 'LATEST', lambda p: Path(p).write_text(name + '\n'))
+        atomic_write(rs.out / 'reused_stage.json', lambda p: Path(p).write_text(json.dumps(dict(info, key=rs.stage_key, source=str(src)), indent=1)))
+    rs.acc.wait_for_everyone()
+    rs.log(f"[reuse] the {info['stage']} stage ({info['epochs']} epochs) of {info['trained_by']}, kept in {src}")
+    return True
 
 # %% ../nbs/17_trainer.ipynb #6460067a
 def one_cycle(opt:torch.optim.Optimizer, # the stage's optimizer
@@ -283,7 +332,8 @@ def end_of_epoch(rs:RunState, # the run
                      scaler=rs.precision.scaler.state_dict() if rs.precision.scaler is not None else None, rng=rngs,
                      history=rs.history, skipped=rs.skipped, config=cfg.to_dict(),
                      extra=[{k: v.detach().cpu() for k, v in m.state_dict().items()} for m, _ in sr.extra])
-        save_checkpoint(rs.ckpt_dir, rs.model, state, sr.ema.module if (sr.ema is not None and not last) else None)
+        ck = save_checkpoint(rs.ckpt_dir, rs.model, state, sr.ema.module if (sr.ema is not None and not last) else None)
+        if last and sr.index == 0 and rs.stage_key: keep_stage(rs, ck)   # a finished first stage, for runs that share it
         write_csv(rs.out / 'metrics.csv', rs.history)
     acc.wait_for_everyone()
 
@@ -348,6 +398,7 @@ def final_evaluation(rs:RunState, # the run, after its last epoch
                world_size=acc.num_processes, precision=dict(amp=rs.precision.amp, channels_last=rs.precision.channels_last, compile=cfg.compile,
                device=acc.device.type), skipped_steps=rs.skipped, params=sum(p.numel() for p in [*m.encoder.parameters(), *m.head.parameters()]),
                config=cfg.to_dict(), timings=rs.timings, paths=paths, history=rs.history)
+    if (out / 'reused_stage.json').is_file(): res['reused_stage'] = json.loads((out / 'reused_stage.json').read_text())
     if cfg.log_with:
         acc.log({f'test/{k}': v for k, v in test.items()} | {f'test_tuned/{k}': v for k, v in tuned.items()}, step=rs.global_step)
     if acc.is_main_process:
