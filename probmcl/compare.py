@@ -272,6 +272,7 @@ def plan_runs(base:TrainConfig, # the base run
               seeds:list, # seeds
               out:str|Path, # the comparison folder
               variants:dict|None=None, # named variants (default `VARIANTS`)
+              reuse_stages:bool=True, # keep finished first stages in OUT/stages and reuse them (`shared_stages`)
              ) -> list: # [(entry, TrainConfig)], seed by seed
     "Every (entry, seed) run's config, each checked by `validate_config` before any run starts."
     if not entries: raise ValueError("--methods is empty: name at least two entries, e.g. --methods asl probmcl:frozen.")
@@ -281,7 +282,8 @@ def plan_runs(base:TrainConfig, # the base run
     for seed in seeds:
         for e in entries:
             try:
-                cfg = entry_config(base, parse_entry(e, variants), seed, Path(out) / 'runs' / f'{slug(e)}-s{seed}', Path(out) / 'stages')
+                cfg = entry_config(base, parse_entry(e, variants), seed, Path(out) / 'runs' / f'{slug(e)}-s{seed}',
+                                   Path(out) / 'stages' if reuse_stages else None)
                 validate_config(cfg)
             except ValueError as err:
                 msg = str(err)
@@ -323,10 +325,11 @@ def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `pr
             variants:dict|None=None, # named variants (default `VARIANTS`)
             log=print, # progress and the summary
             csv_path:str|Path|None=None, # where the rows go (default OUT/compare.csv); its .json and .md sit beside it
+            reuse_stages:bool=True, # train a first stage that entries share once (OUT/stages); False: every run trains all its stages
            ) -> str: # the summary (markdown), also written to OUT/compare.md
     "Run every (entry, seed) not yet in OUT/compare.csv, appending a row as each finishes; then the table and the paired verdict."
     out = Path(out)
-    plan = plan_runs(base, entries, seeds, out, variants)         # every entry checked before any run
+    plan = plan_runs(base, entries, seeds, out, variants, reuse_stages)   # every entry checked before any run
     path = Path(csv_path) if csv_path is not None else out / 'compare.csv'
     with RunLock(path.parent, log, name=f'.{path.stem}.lock', what='comparison'):   # one invocation per compare.csv
         check_base(path.with_suffix('.json'), base)
@@ -368,17 +371,19 @@ def compare_parser() -> argparse.ArgumentParser:
     p.add_argument('--focus', default='probmcl', help="the method whose best variant the verdict compares (default: probmcl)")
     p.add_argument('--parallel', type=int, default=1, metavar='K', help="K runs at a time, the CPU threads split between them (default: 1)")
     p.add_argument('--variants', metavar='FILE', help="JSON/YAML file of named variants: {\"probmcl:mine\": {\"lam\": 1}, ...}")
+    p.add_argument('--reuse-stages', action=argparse.BooleanOptionalAction, default=True,
+                   help="train a first stage that entries share once, in OUT/stages, and start their stage 2 from it (default: on)")
     return p
 
 def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                    ):
     "Console script `probmcl_compare`: parse, check every entry, run what is missing, print the table and the verdict."
     args = vars(compare_parser().parse_args(sys.argv[1:] if argv is None else argv))
-    own = {k: args.pop(k) for k in ('debug', 'methods', 'seeds', 'focus', 'parallel', 'variants')}
+    own = {k: args.pop(k) for k in ('debug', 'methods', 'seeds', 'focus', 'parallel', 'variants', 'reuse_stages')}
     out = args.pop('out', 'runs/compare')
     def go():
         if own['parallel'] < 1: raise ValueError(f"--parallel {own['parallel']}: give 1 or more runs at a time.")
         base = config_from_parsed(args, validate=False)          # parsed as probmcl_train does; each entry's run validated below
         variants = load_variants(own['variants']) if own['variants'] else None
-        compare(base, own['methods'], own['seeds'], out, own['focus'], own['parallel'], variants)
+        compare(base, own['methods'], own['seeds'], out, own['focus'], own['parallel'], variants, reuse_stages=own['reuse_stages'])
     report_errors('probmcl_compare', go, own['debug'])

@@ -47,7 +47,7 @@ class RunState:
     train_ds:object; train_tf:Callable; val_dl:object; test_dl:object; classes:list; sizes:dict
     log:Callable; preprocess:dict=field(default_factory=dict); history:list=field(default_factory=list)
     timings:dict=field(default_factory=dict); skipped:int=0; global_step:int=0
-    stage_key:str|None=None # `stage_key` of the run when its first stage is kept in / taken from `cfg.stage_cache`
+    stage_key:str|None=None # `first_stage_key` of the run when its first stage is kept in / taken from `cfg.stage_cache`
     @property
     def out(self) -> Path: return Path(self.cfg.out)
     @property
@@ -135,8 +135,8 @@ def resume_run(rs:RunState) -> tuple: # (stage index, epochs done in it, saved s
 DATA_FILE_FIELDS = ('csv', 'test_csv', 'holdout_csv', 'train_ann', 'test_ann', 'holdout_ann', 'pretrained') # fields that name files a run reads
 
 def first_stage_key(cfg:TrainConfig, # the run
-              method:Method, # its method (`Method.later_fields`: what only its later stages read)
-             ) -> str: # sha1 hex digest
+                    method:Method, # its method (`Method.later_fields`: what only its later stages read)
+                   ) -> str: # sha1 hex digest
     "What determines a run's first stage: its `run_identity` less the method's `later_fields`, the code, and the data files' sizes and times."
     stamp = lambda p: [Path(p).stat().st_size, Path(p).stat().st_mtime_ns] if Path(p).is_file() else None
     ident = {k: v for k, v in run_identity(cfg).items() if k not in method.later_fields}

@@ -1,0 +1,83 @@
+"""Time to a verdict: `probmcl_compare` end to end (a fresh --out, process start included), with and without the reuse
+of shared first stages, under each parallel layout (runs at a time x torch threads each) and loader workers. Prints a
+table, appends it to data/compare_cost.csv, and checks that every setting gives the same rows (the metrics of every
+(entry, seed), digit for digit).
+
+    python bench/compare_cost.py tutorial [--layouts 1x2 2x1] [--workers 0 1 2] [--reuse on off]
+    python bench/compare_cost.py miml [--layouts 1x2] [--workers 0] [--reuse on off]
+
+`tutorial` is the comparison of tutorial.which_loss (300 / 150 miml photos at 64 px, Lite0, 2 + 2 epochs, linear, asl,
+probmcl:frozen, probmcl:paper, seeds 0-2); `miml` is bench/real.py's default comparison at the README's budget
+(1,500 photos at 128 px, 3 + 3 epochs, the 8 default entries, seeds 0-2: about an hour per setting on 2 cores).
+"""
+import argparse, csv, json, os, subprocess, sys, tempfile, time
+from pathlib import Path
+import pandas as pd
+from probmcl.compare import read_rows, DEFAULT_ENTRIES
+from probmcl.metrics import METRIC_KEYS
+from probmcl.mdn import lite0_checkpoint
+from real import base_config, SHARED          # bench/ is on sys.path when this file runs
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / 'data' / 'compare_cost.csv'
+
+
+def setup(name, work):
+    "(probmcl_compare flags of the base run, entries) of a named comparison."
+    if name == 'miml':
+        cfg = base_config('miml')
+        (work / 'base.json').write_text(json.dumps(cfg.to_dict()))
+        return ['--config', str(work / 'base.json')], DEFAULT_ENTRIES
+    miml = ROOT / SHARED / 'miml'
+    pd.read_csv(miml / 'train.csv').sample(300, random_state=0).to_csv(work / 'train.csv', index=False)
+    pd.read_csv(miml / 'test.csv').sample(150, random_state=0).to_csv(work / 'test.csv', index=False)
+    return (['--dataset', 'csv', '--csv', str(work / 'train.csv'), '--test-csv', str(work / 'test.csv'), '--data-root', str(miml / 'images'),
+             '--backbone', 'tf_efficientnet_lite0', '--backbone-kwargs', '{}', '--pretrained', str(lite0_checkpoint(ROOT / 'runs' / 'weights')),
+             '--img-size', '64', '--epochs', '2', '--cls-epochs', '2', '--batch-size', '32', '--lr', '1e-3', '--cls-lr', '1e-3'],
+            ['linear', 'asl', 'probmcl:frozen', 'probmcl:paper'])
+
+
+def run(flags, entries, seeds, parallel, threads, workers, reuse, out):
+    "Wall seconds of one `probmcl_compare` in a fresh process, and its rows."
+    cmd = [sys.executable, '-c', 'from probmcl.compare import probmcl_compare; probmcl_compare()', *flags, '--methods', *entries,
+           '--seeds', *map(str, seeds), '--parallel', str(parallel), '--workers', str(workers), '--out', str(out),
+           '--reuse-stages' if reuse else '--no-reuse-stages'] + (['--threads', str(threads)] if parallel == 1 else [])
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    rows = read_rows(out / 'compare.csv')
+    bad = [f"{x['entry']} seed {x['seed']}: {x['error']}" for x in rows if x.get('error')]
+    if r.returncode or bad: sys.exit(f"probmcl_compare failed: {r.stderr[-2000:]} {bad[:1]}")
+    return time.perf_counter() - t0, rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('name', choices=['tutorial', 'miml'])
+    ap.add_argument('--layouts', nargs='+', default=['1x2', '2x1'], help="RUNSxTHREADS: runs at a time x torch threads each")
+    ap.add_argument('--workers', nargs='+', type=int, default=[0], help="DataLoader workers per run")
+    ap.add_argument('--reuse', nargs='+', default=['off', 'on'], choices=['on', 'off'], help="reuse of shared first stages")
+    ap.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    a = ap.parse_args()
+    rows, ref = [], None
+    with tempfile.TemporaryDirectory() as d:
+        flags, entries = setup(a.name, Path(d))
+        for reuse in a.reuse:
+            for layout in a.layouts:
+                parallel, threads = map(int, layout.split('x'))
+                for w in a.workers:
+                    out = Path(d) / f'{reuse}-{layout}-w{w}'
+                    wall, got = run(flags, entries, a.seeds, parallel, threads, w, reuse == 'on', out)
+                    res = {(r['entry'], r['seed']): tuple(r[k] for k in (*METRIC_KEYS, 'val_mAP')) for r in got}
+                    ref = ref or res
+                    rows.append(dict(comparison=a.name, runs=len(got), reuse=reuse, layout=layout, workers=w, wall_s=round(wall),
+                                     same_rows=res == ref, cpu=os.cpu_count(), amp=got[0]['amp']))
+                    print(rows[-1], flush=True)
+    df = pd.DataFrame(rows)
+    base = df[(df.reuse == 'off')].wall_s.iloc[0] if (df.reuse == 'off').any() else df.wall_s.iloc[0]
+    df['speed_up'] = (base / df.wall_s).round(2)
+    print(df.to_string(index=False))
+    df.to_csv(OUT, mode='a', header=not OUT.exists(), index=False)
+
+
+if __name__ == '__main__':
+    main()
