@@ -30,7 +30,6 @@ the tables keep these scales for both ProbMCL rows.
 import argparse, csv, sys, time
 from pathlib import Path
 from probmcl.config import recipe, PER_DIM
-from probmcl.methods import load_plugins
 from probmcl.metrics import METRIC_KEYS
 from probmcl.mdn import lite0_checkpoint
 from probmcl.compare import run_entry, summarize, read_rows
@@ -99,7 +98,6 @@ def append_row(path, row):
     with open(path, 'a', newline='') as f: f.write(buf.getvalue())
 
 def fill(regime, seeds, methods=None):
-    load_plugins()
     spec, fname = REGIMES[regime]
     path = DATA / fname
     have = {(r['method'], int(r['seed'])) for r in done_rows(path)}

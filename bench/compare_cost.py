@@ -5,10 +5,13 @@ table, appends it to data/compare_cost.csv, and checks that every setting gives 
 
     python bench/compare_cost.py tutorial [--layouts 1x2 2x1] [--workers 0 1 2] [--reuse on off]
     python bench/compare_cost.py miml [--layouts 1x2] [--workers 0] [--reuse on off]
+    python bench/compare_cost.py odir128 --seeds 0 --reuse on --layouts 1x2 --workers 0 1 2
 
 `tutorial` is the comparison of tutorial.which_loss (300 / 150 miml photos at 64 px, Lite0, 2 + 2 epochs, linear, asl,
 probmcl:frozen, probmcl:paper, seeds 0-2); `miml` is bench/real.py's default comparison at the README's budget
-(1,500 photos at 128 px, 3 + 3 epochs, the 8 default entries, seeds 0-2: about an hour per setting on 2 cores).
+(1,500 photos at 128 px, 3 + 3 epochs, the 8 default entries, seeds 0-2: about an hour per setting on 2 cores);
+`odir128` is one ASL run of bench/real.py's odir base run (128 px) cut to 2 epochs of 24 steps: the loader's share at
+the real sets' image size, in about a minute per setting.
 """
 import argparse, csv, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -24,10 +27,11 @@ OUT = ROOT / 'data' / 'compare_cost.csv'
 
 def setup(name, work):
     "(probmcl_compare flags of the base run, entries) of a named comparison."
-    if name == 'miml':
-        cfg = base_config('miml')
+    if name in ('miml', 'odir128'):
+        cfg = base_config(name.removesuffix('128'))
+        if name == 'odir128': cfg = cfg.replace(epochs=1, cls_epochs=1, max_steps=24)
         (work / 'base.json').write_text(json.dumps(cfg.to_dict()))
-        return ['--config', str(work / 'base.json')], DEFAULT_ENTRIES
+        return ['--config', str(work / 'base.json')], (DEFAULT_ENTRIES if name == 'miml' else ['asl'])
     miml = ROOT / SHARED / 'miml'
     pd.read_csv(miml / 'train.csv').sample(300, random_state=0).to_csv(work / 'train.csv', index=False)
     pd.read_csv(miml / 'test.csv').sample(150, random_state=0).to_csv(work / 'test.csv', index=False)
@@ -52,7 +56,7 @@ def run(flags, entries, seeds, parallel, threads, workers, reuse, out):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('name', choices=['tutorial', 'miml'])
+    ap.add_argument('name', choices=['tutorial', 'miml', 'odir128'])
     ap.add_argument('--layouts', nargs='+', default=['1x2', '2x1'], help="RUNSxTHREADS: runs at a time x torch threads each")
     ap.add_argument('--workers', nargs='+', type=int, default=[0], help="DataLoader workers per run")
     ap.add_argument('--reuse', nargs='+', default=['off', 'on'], choices=['on', 'off'], help="reuse of shared first stages")

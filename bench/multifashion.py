@@ -22,7 +22,6 @@ import numpy as np, torch, timm
 from pathlib import Path
 import pandas as pd
 from probmcl.config import recipe, run_identity
-from probmcl.methods import load_plugins
 from probmcl.runs import train_cached
 from probmcl.metrics import METRIC_KEYS as KEYS
 from probmcl.canvases import MultiFashion
@@ -121,7 +120,6 @@ def spl_linear():
 
 
 def q2l():
-    load_plugins()
     rows = [run('asl', method='asl', **ONE_STAGE),                                  # linear head (cached from `methods`)
             run('q2l', method='q2l', **ONE_STAGE),
             run('probmcl_q2l', method='probmcl_q2l', **TWO_STAGE)]

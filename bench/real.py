@@ -1,7 +1,10 @@
-"""ProbMCL's verdict on real photographs: `probmcl_compare` on three real multi-label sets, in the paper's regime.
+"""ProbMCL's verdict on real photographs: `probmcl_compare` on three real multi-label sets, at short budgets (a few
+epochs; the paper trains 80 + 40), and again along a budget axis with every entry tuned the same way.
 
     python bench/real.py miml [--seeds 0 1 2] [--parallel 1]   -> data/real_miml.csv (+ .json: the base run, .md: the table)
     python bench/real.py odir | posters
+    python bench/real.py budgets odir | miml                    -> data/real_budget_SET.csv (+ -bE.csv per budget, -trials.csv,
+                                                                   -tune.csv: the tuning, .md, .png: table, gap, figure)
     python bench/real.py table                                  -> the three tables and verdicts (scripts/readme.py uses them)
     python bench/real.py diagnose [--sets posters]              -> data/real_diagnosis.csv: does stage 1 collapse the features?
 
@@ -21,7 +24,7 @@ from pathlib import Path
 import pandas as pd, torch
 from probmcl.config import recipe
 from probmcl.mdn import lite0_checkpoint
-from probmcl.compare import compare, summarize, read_rows, DEFAULT_ENTRIES
+from probmcl.compare import compare, compare_budgets, budget_config, parse_grid, tune_trials, summarize, read_rows, DEFAULT_ENTRIES
 from probmcl.runs import load_run, run_test_loader
 from probmcl.metrics import multilabel_metrics
 from diagnose_pretrained import features, geometry, write   # bench/ is on sys.path when this file runs
@@ -67,6 +70,28 @@ def base_config(name):
     return recipe('lite0-128', csv=str(train_csv), test_csv=str(src / 'test.csv'), data_root=str(src / 'images'),
                   pretrained=str(Path('runs') / 'weights' / 'tf_efficientnet_lite0.safetensors'), img_size=s['img_size'],
                   epochs=s['epochs'], cls_epochs=s['cls_epochs'], workers=1, threads=2, val_frac=0.1)
+
+
+# The budget axis (issue 31): 4 entries, each tuned on val at the middle budget over the same grid, 3 seeds per budget;
+# at the largest budget ProbMCL also runs at the paper's batch 128 with its tuned lr. Validation: 20 % of the training
+# images (odir 455, miml 300 images, against 228 and 150 at 10 %), so that choices on val are less noisy.
+BUDGETS = {'odir': [4, 8, 16], 'miml': [6, 12, 24]}
+BUDGET_ENTRIES = ['asl', 'bce', 'probmcl:paper', 'probmcl:frozen']
+TUNE_GRID = ['lr=1e-4,3e-4,1e-3', 'alpha=0.5,0.6']
+BUDGET_VAL_FRAC = 0.2
+
+def run_budgets(name, seeds, parallel):
+    "The budget axis of one set, then ProbMCL at batch 128 with its tuned lr at the largest budget; resumable."
+    os.chdir(ROOT)
+    lite0_checkpoint(Path('runs') / 'weights')
+    base, out, csv = base_config(name).replace(val_frac=BUDGET_VAL_FRAC), Path('runs') / 'real' / f'{name}-budgets', Path('data') / f'real_budget_{name}.csv'
+    compare_budgets(base, BUDGET_ENTRIES, BUDGETS[name], seeds, out, parallel=parallel, csv_path=csv, grid=parse_grid(TUNE_GRID))
+    tuned = pd.read_csv(csv.with_name(f'{csv.stem}-tune.csv'))
+    pick = tuned[(tuned.entry == 'probmcl:paper') & tuned.chosen].iloc[0]
+    big = {'probmcl:paper-batch128': dict(method='probmcl', finetune=True, batch_size=128, lr=float(pick.lr), cls_lr=float(pick.lr),
+                                          alpha=float(pick.alpha))}
+    compare(budget_config(base, max(BUDGETS[name])), ['probmcl:paper-batch128'], seeds, out / 'batch128', parallel=parallel,
+            variants=big, csv_path=csv.with_name(f'{csv.stem}-batch128.csv'), stages=out / 'stages')
 
 
 def run(name, seeds, parallel):
@@ -125,6 +150,10 @@ def verdict_line(name):
     line = next((l for l in text.splitlines() if l.startswith('Chosen on mean val mAP')), None)
     return line.split('. ', 1)[1] if line and len({int(r['seed']) for r in _rows(name)}) >= 3 else None
 
+def primary_verdict(line):
+    "The verdict of the two choices, without the tie note (`probmcl.compare.tie_note`) that may follow it."
+    return line.split(' The choice of ')[0]
+
 def diagnosis_sentence(name):
     """One sentence from data/real_diagnosis.csv: does ProbMCL's stage 1 shrink the features' participation ratio on this
     set as it does on MultiFashion (data/diagnosis_pretrained.csv)? The wording follows the numbers."""
@@ -164,9 +193,94 @@ def set_heading(name):
             f"and scoring in all on 2 CPU cores.")
 
 def results_markdown():
-    "The landing page's real-photograph results (scripts/readme.py writes them): per set the table, verdict and diagnosis."
-    return '\n\n'.join(f"{set_heading(n)}\n\n{table(n)}\n\n{diagnosis_sentence(n)}".strip()
+    "The landing page's real-photograph results (scripts/readme.py writes them): per set what ran against the paper, the budget axis, then the short table, its verdict and diagnosis."
+    return '\n\n'.join(f"{set_heading(n)}\n\n{regime_table(n)}\n\n" + (budget_markdown(n) + '\n\n' if n in BUDGETS else '')
+                        + f"**{n}, short table** ({budget_words(n)}):\n\n{table(n)}\n\n{diagnosis_sentence(n)}".strip()
                         for n in SETS if (ROOT / 'data' / f'real_{n}.json').exists())
+
+def budget_words(name):
+    "The short tables' budget in words."
+    s = SETS[name]
+    return f"{s['epochs'] + s['cls_epochs']} epochs per run, {s['epochs']} + {s['cls_epochs']} for two-stage methods, batch 32, lr 1e-3"
+
+def budget_headline(name):
+    "One line for the landing page: the gap at the largest budget with its CI and the trend, or how far the runs are."
+    from probmcl.compare import budget_rows, budget_gaps, budget_trend
+    csv = ROOT / 'data' / f'real_budget_{name}.csv'
+    rows = budget_rows(ROOT / 'runs', csv, BUDGETS[name], BUDGET_ENTRIES, [0, 1, 2])
+    total, done = len(BUDGET_ENTRIES) * 3 * len(BUDGETS[name]), sum(not r.get('error') for r in rows)
+    gaps = [g for g in budget_gaps(rows) if g['n'] >= 3]
+    trials = [r for r in read_rows(csv.with_name(f'{csv.stem}-trials.csv')) if not r.get('error')]
+    what = f"the budget axis ({', '.join(map(str, BUDGETS[name]))} epochs per run, tuned)"
+    if not rows and not trials: return f"- **{name}**: {what} has not started (`python bench/real.py budgets {name}`)."
+    if done < total or len(gaps) < len(BUDGETS[name]):
+        return (f"- **{name}**: {what} is under way: {len(trials)} tuning trials and {done} of {total} runs finished; no "
+                f"verdict is drawn from it yet.")
+    g, b0 = gaps[-1], BUDGETS[name][0]
+    return (f"- **{name}**: at {g['budget'] // b0}x the short budget ({g['budget']} epochs per run) ProbMCL's choice ({g['ours']}) "
+            f"against {g['other']}: {g['gap']:+.2f} mAP (95 % CI {g['gap'] - g['half']:+.2f} to {g['gap'] + g['half']:+.2f}). "
+            + budget_trend(gaps))
+
+PAPER = dict(epochs='80 + 40', lr='1e-4', batch='128', size='224 (ADP), 448 (COCO)', backbone='TResNet-M / TResNet-L',
+             alpha='0.6 (COCO), 0.5 (ADP)', steps=80 * (82081 // 128))          # COCO 2014 train: 82,081 images
+
+def _steps(n_train, val_frac, batch, epochs):
+    "Contrastive steps of a run: the training images left after validation, full batches only (drop_last), times epochs."
+    return int(round(n_train * (1 - val_frac))) // batch * epochs
+
+def regime_table(name):
+    "Paper against these runs: epochs, contrastive steps, lr, batch, image size, backbone, alpha (steps about: val split rounded)."
+    s = SETS[name]; n = s['n_train'] or s['train_images']
+    short = dict(epochs=f"{s['epochs']} + {s['cls_epochs']}", steps=f"{_steps(n, 0.1, 32, s['epochs']):,}", lr='1e-3', batch='32',
+                 size='128', backbone='Lite0 (ImageNet)', alpha='0.6')
+    cols = [('the paper (COCO, Table 1)', {**PAPER, 'steps': f"{PAPER['steps']:,}"}),
+            ("the paper's recipe on this set", {**PAPER, 'steps': f"{_steps(n, 0.1, 128, 80):,}", 'size': PAPER['size'], 'alpha': PAPER['alpha']}),
+            ('the short table below', short)]
+    if name in BUDGETS:
+        b = [budget_config(base_config_shape(name), e) for e in BUDGETS[name]]
+        cols.append(('the budget axis', dict(epochs=', '.join(f'{c.epochs} + {c.cls_epochs}' for c in b),
+                     steps=', '.join(f"{_steps(n, BUDGET_VAL_FRAC, 32, c.epochs):,}" for c in b), lr='tuned: 1e-4, 3e-4, 1e-3',
+                     batch='32 (+ ProbMCL at 128, largest budget)', size='128', backbone='Lite0 (ImageNet)', alpha='tuned: 0.5, 0.6')))
+    keys = [('epochs', 'epochs (contrastive + classifier)'), ('steps', 'contrastive steps'), ('lr', 'Adam lr'), ('batch', 'batch'),
+            ('size', 'image size (px)'), ('backbone', 'backbone'), ('alpha', 'α')]
+    lines = ['| | ' + ' | '.join(c for c, _ in cols) + ' |', '|---|' + '---|' * len(cols)]
+    return '\n'.join(lines + [f"| {label} | " + ' | '.join(str(v[k]) for _, v in cols) + ' |' for k, label in keys])
+
+def base_config_shape(name):
+    "The stage proportion of a set's base run, without touching the file system (for tables)."
+    from probmcl.config import TrainConfig
+    return TrainConfig(epochs=SETS[name]['epochs'], cls_epochs=SETS[name]['cls_epochs'])
+
+def budget_markdown(name):
+    "The budget axis of one set from its committed CSVs: the runs so far, the table, the gap per budget, the figure and the trend."
+    from probmcl.compare import budget_rows, budgets_summary
+    csv = ROOT / 'data' / f'real_budget_{name}.csv'
+    rows = budget_rows(ROOT / 'runs', csv, BUDGETS[name], BUDGET_ENTRIES, [0, 1, 2])
+    trials = [r for r in read_rows(csv.with_name(f'{csv.stem}-trials.csv')) if not r.get('error')]
+    if not rows and not trials: return f"*{name}, budget axis: no finished run yet (`python bench/real.py budgets {name}`).*"
+    n_trials = len(tune_trials(BUDGET_ENTRIES, parse_grid(TUNE_GRID))[0])
+    done = sum(not r.get('error') for r in rows)
+    total = len(BUDGET_ENTRIES) * 3 * len(BUDGETS[name])
+    state = (f"{done} of {total} runs and {len(trials)} of {n_trials} tuning trials finished so far; the tables fill as they do"
+             if done < total else f"all {total} runs and {len(trials)} tuning trials")
+    png = csv.with_suffix('.png')
+    trial_dirs = {r['run_dir'] for r in trials}                       # a run read from its trial's folder is counted once
+    wall = sum(float(r['wall_s']) for r in trials + [r for r in rows if r['run_dir'] not in trial_dirs] if r.get('wall_s') not in ('', None))
+    amp = ', '.join(sorted({r['amp'] for r in rows + trials if r.get('amp')}))
+    state += f"; {wall / 3600:.1f} h of training and scoring on 2 CPU cores in {amp}"
+    tuned = csv.with_name(f'{csv.stem}-tune.csv')
+    choice = ('\n\nTuning choices (val mAP, seed 3, the middle budget): ' + '; '.join(
+        f"{r.entry} lr {r.lr}" + (f", α {r.alpha}" if str(r.alpha) not in ('', 'nan') else '') + f" (val {r.val_mAP})"
+        for r in pd.read_csv(tuned).query('chosen').itertuples()) + '.') if tuned.exists() else ''
+    big = read_rows(csv.with_name(f'{csv.stem}-batch128.csv'))
+    big_line = ''
+    if big:
+        v = pd.to_numeric(pd.Series([r['mAP'] for r in big if not r.get('error')]))
+        big_line = (f"\n\nProbMCL fine-tuned at the paper's batch 128 with its tuned lr, at {max(BUDGETS[name])} epochs per run: "
+                    f"test mAP {v.mean():.2f}" + (f" ± {v.std(ddof=1):.2f}" if len(v) > 1 else '') + f" ({len(v)} seeds).")
+    if not rows: return f"**{name}, budget axis** ({state}; `python bench/real.py budgets {name}`).{choice}"
+    return (f"**{name}, budget axis** ({state}; `python bench/real.py budgets {name}`):\n\n"
+            + budgets_summary(rows, 'probmcl', BUDGET_ENTRIES, f'data/{png.name}' if png.exists() else None) + choice + big_line)
 
 def headline():
     "One line per set: which entry wins on val, and ProbMCL's paired verdict."
@@ -179,7 +293,8 @@ def headline():
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=[*SETS, 'table', 'diagnose'])
+    ap.add_argument('what', choices=[*SETS, 'table', 'diagnose', 'budgets'])
+    ap.add_argument('name', nargs='?', choices=list(SETS), help="budgets: the set")
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--parallel', type=int, default=1)
     ap.add_argument('--sets', nargs='+', choices=list(SETS), help="diagnose: these sets only (the others' rows are kept)")
@@ -192,4 +307,7 @@ if __name__ == '__main__':
         kept = [r for r in (pd.read_csv(path).to_dict('records') if path.exists() else []) if r['set'] not in todo]
         rows = sorted(kept + [r for n in todo for r in diagnose(n, a.seeds[0])], key=lambda r: list(SETS).index(r['set']))
         write(path, rows); print(pd.DataFrame(rows).to_string(index=False))
+    elif a.what == 'budgets':
+        if a.name not in BUDGETS: ap.error(f"budgets: give one of {', '.join(BUDGETS)}, e.g. python bench/real.py budgets odir")
+        run_budgets(a.name, a.seeds, a.parallel)
     else: run(a.what, a.seeds, a.parallel)

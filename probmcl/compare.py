@@ -4,7 +4,7 @@
 
 # %% ../nbs/28_compare.ipynb #c7119cde
 from __future__ import annotations
-import argparse, csv, io, json, math, os, re, sys, time, warnings
+import argparse, csv, dataclasses, difflib, io, itertools, json, math, os, re, sys, time, warnings
 from pathlib import Path
 from .config import TrainConfig, validate_config, read_mapping, report_errors, PER_DIM
 from .trainer import train, first_stage_key
@@ -13,14 +13,18 @@ from .config import RUNTIME_FIELDS, run_identity
 from .precision import resolve_precision
 import torch
 from .cli import train_parser, config_from_parsed
-from .methods import METHODS, TwoStage, load_plugins
+from .methods import METHODS, TwoStage, method_class
 from .metrics import METRIC_KEYS
 
 # %% auto #0
-__all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'DEFAULT_ENTRIES', 'parse_entry', 'load_variants', 'slug', 'budget',
-           'entry_config', 'result_row', 'run_entry', 'unique_rows', 'read_rows', 'write_rows', 'append_row',
-           'tidy_rows', 'used_precision', 'check_base', 'paired_difference', 'verdict', 'summarize', 'plan_runs',
-           'shared_stages', 'compare', 'compare_parser', 'probmcl_compare']
+__all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'NOT_TUNED', 'DATA_FIELDS', 'TUNE_COLS', 'BUDGET_COLS', 'DEFAULT_ENTRIES',
+           'parse_entry', 'load_variants', 'slug', 'budget', 'entry_config', 'result_row', 'finished_result',
+           'run_entry', 'unique_rows', 'read_rows', 'write_rows', 'append_row', 'tidy_rows', 'used_precision',
+           'check_base', 'check_entries', 'paired_difference', 'verdict', 'choose', 'tie_note', 'summarize',
+           'plan_runs', 'shared_stages', 'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field',
+           'trial_name', 'tune_trials', 'choose_trials', 'tune_entries', 'write_dict_csv', 'budget_config',
+           'budget_paths', 'budget_gaps', 'budget_trend', 'plot_budgets', 'budget_rows', 'budgets_summary',
+           'compare_budgets', 'compare_parser', 'probmcl_compare']
 
 # %% ../nbs/28_compare.ipynb #e47a5802
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
@@ -47,8 +51,7 @@ def parse_entry(text:str, # 'asl', 'probmcl:frozen', or 'probmcl:lam=1,nll_norm=
     variants = VARIANTS if variants is None else variants
     if text in variants: return {**variants[text]}
     method, _, opts = text.partition(':')
-    if method not in METHODS: load_plugins()
-    if method not in METHODS:
+    if method_class(method) is None:
         raise ValueError(f"--methods {text!r}: unknown method or variant {method!r}; methods: {', '.join(sorted(METHODS))}; "
                          f"variants: {', '.join(sorted(variants))}.")
     if opts and '=' not in opts:
@@ -101,14 +104,24 @@ def result_row(entry:str, cfg:TrainConfig, r:dict) -> dict:
                 wall_s=round(r['timings'].get('train_epochs_s', 0) + r['timings'].get('test_eval_s', 0)),
                 amp=r.get('precision', {}).get('amp', ''), run_dir=cfg.out, error='')
 
+def finished_result(cfg:TrainConfig, # a run's config (`cfg.out` its folder)
+                   ) -> dict|None: # its metrics.json, or None
+    "The metrics.json in `cfg.out` when it holds a finished run of this very config (`run_identity`), else None."
+    f = Path(cfg.out) / 'metrics.json'
+    try: r = json.loads(f.read_text())
+    except (OSError, ValueError): return None
+    try: same = run_identity(TrainConfig.from_dict(r['config'])) == run_identity(cfg)
+    except (KeyError, TypeError, ValueError): return None
+    return r if same else None
+
 def run_entry(entry:str, # the entry's name (the row's `entry`)
               cfg_dict:dict, # its `TrainConfig` as a dict (picklable for worker processes)
              ) -> dict: # its compare.csv row; `error` holds a failure's one line
-    "Train one (entry, seed) run, resuming its checkpoint, and return its row; a failure becomes the row's `error`."
+    "Train one (entry, seed) run, resuming its checkpoint (a finished one is read), and return its row; a failure becomes the row's `error`."
     cfg = TrainConfig.from_dict(cfg_dict)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore'); r = train(cfg)
+            warnings.simplefilter('ignore'); r = finished_result(cfg) or train(cfg)
         return result_row(entry, cfg, r)
     except Exception as e:
         msg = ' '.join(f"{type(e).__name__}: {e}".split())[:300]
@@ -196,19 +209,35 @@ def used_precision(cfg:TrainConfig) -> dict: # {'amp': ..., 'channels_last': ...
 
 def check_base(record:str|Path, # the comparison's record of its base run (OUT/compare.json)
                base:TrainConfig, # this invocation's base run
+               entries:dict|None=None, # {entry: its options}, tuned values included: recorded, and a change refused
               ):
-    "Record the base run in `record` (its precision as resolved here), or refuse one that differs from the recorded one, naming the fields."
+    "Record the base run in `record` (its precision as resolved here) and the entries' options, or refuse a base run or an entry's options that differ from the recorded ones, naming them."
     f = Path(record)
     plain = lambda c: {k: v for k, v in run_identity(c).items() if k not in BASE_IGNORED}
-    now = {**plain(base), **used_precision(base)}
+    now = {**plain(base), **used_precision(base), 'workers': base.workers}   # workers: each draws augmentations from its own stream
     if f.exists():
         rec = json.loads(f.read_text())['base']
-        old = {**plain(TrainConfig.from_dict(rec)), **{k: rec.get(k) for k in ('amp', 'channels_last')}}   # the precision as recorded, not re-resolved
-        diff = [f"{k} ({old.get(k)!r} -> {v!r})" for k, v in now.items() if old.get(k) != v]
+        old = {**plain(TrainConfig.from_dict(rec)), **{k: rec.get(k) for k in ('amp', 'channels_last', 'workers')}}   # as recorded, not re-resolved
+        diff = [f"{k} ({old.get(k)!r} -> {v!r})" for k, v in now.items() if old.get(k) != v and (k in rec or k != 'workers')]   # older records lack workers
         if diff: raise ValueError(f"{f.with_suffix('.csv')} was made from another base run; fields that differ: {', '.join(diff)}. "
-                                  "Use the same settings (--amp and --channels-last as the rows used them), or another --out.")
-    else:
-        f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(dict(base=now), indent=1))
+                                  "Use the same settings (--amp, --channels-last and --workers as the rows used them), or another --out.")
+    check_entries(f, entries or {}, now)
+
+def check_entries(f:Path, # the record (OUT/compare.json), its base already checked or new
+                  entries:dict, # {entry: its options}
+                  base:dict, # the base as recorded when the file is new
+                 ):
+    "Refuse an entry whose recorded options differ (a tuning choice that changed would mix its old rows with new ones); record new entries."
+    plain = lambda o: json.loads(json.dumps(o, default=str))
+    data = json.loads(f.read_text()) if f.exists() else dict(base=base)
+    old = data.setdefault('entries', {})
+    for e, o in entries.items():
+        if e in old and old[e] != plain(o):
+            raise ValueError(f"{f.with_suffix('.csv')} holds runs of {e} with options {old[e]}, and this invocation plans {plain(o)} "
+                             f"(a tuning choice or a --variants entry changed): use another --out, or delete {e}'s rows to run it again.")
+    if not f.exists() or any(e not in old for e in entries):
+        data['entries'] = {**old, **{e: plain(o) for e, o in entries.items()}}
+        f.parent.mkdir(parents=True, exist_ok=True); atomic_write(f, lambda p: Path(p).write_text(json.dumps(data, indent=1)))
 
 # %% ../nbs/28_compare.ipynb #12066e60
 def paired_difference(df, # rows with entry, seed, mAP (a DataFrame)
@@ -241,6 +270,37 @@ def _frame(rows):
         if k in ok: ok[k] = pd.to_numeric(ok[k], errors='coerce')
     return ok, df[df.error != '']
 
+def choose(ok, # finished rows (a DataFrame: entry, method, seed, val_mAP)
+           focus:str='probmcl', # the focus method
+          ) -> dict|None: # {'seeds', 'ours', 'other'}; each side {'best', 'runner_up', 'margin', 'spread'}; None if a side is empty
+    "Each side's choice on mean val mAP over the seeds every entry has (the focus method's variants; every other entry), its runner-up, the val margin between them, and the val spread (the larger std over seeds of the two)."
+    seeds = [set(ok[ok.entry == e].seed) for e in dict.fromkeys(ok.entry)]
+    shared = set.intersection(*seeds) if seeds else set()
+    sub = ok[ok.seed.isin(shared)]
+    val, std = sub.groupby('entry').val_mAP.mean(), sub.groupby('entry').val_mAP.std(ddof=1)
+    method_of = ok.groupby('entry').method.first()
+    res = dict(seeds=shared)
+    for side, mine in (('ours', True), ('other', False)):
+        v = val[[(method_of[e] == focus) == mine for e in val.index]].dropna()
+        if not len(v): return None
+        best = v.idxmax(); rest = v.drop(best); second = rest.idxmax() if len(rest) else None
+        res[side] = dict(best=best, runner_up=second, margin=float(v[best] - v[second]) if second else math.nan,
+                         spread=float(max(std[best], std[second])) if second else math.nan)
+    return res
+
+def tie_note(ok, # finished rows (a DataFrame)
+             chosen:dict, # `choose`'s result
+            ) -> str: # '' when both choices are clear
+    "Where a side's choice beats its runner-up on val by less than the val spread: says it is a tie and gives the runner-up's paired result."
+    notes = []
+    for side in ('ours', 'other'):
+        s = chosen[side]
+        if not s['margin'] < s['spread']: continue                    # NaN (one seed, no runner-up): no claim either way
+        a, b = (s['runner_up'], chosen['other']['best']) if side == 'ours' else (chosen['ours']['best'], s['runner_up'])
+        notes.append(f" The choice of *{s['best']}* over *{s['runner_up']}* is a tie on val ({s['margin']:.2f} mAP apart, less than "
+                     f"the val spread over seeds, {s['spread']:.2f}); with the runner-up instead: " + verdict(ok, a, b))
+    return ''.join(notes)
+
 def summarize(rows:list, # compare.csv rows (dicts), or a benchmark CSV's (`method` naming the entry)
               focus:str='probmcl', # the method whose best variant is compared with the best other entry
               order:list|None=None, # entry order of the table (default: first appearance)
@@ -254,15 +314,11 @@ def summarize(rows:list, # compare.csv rows (dicts), or a benchmark CSV's (`meth
     for e in order:
         d = ok[ok.entry == e].sort_values('seed')
         lines.append(f"| {e} | {len(d)} | {f(d, 'mAP')} | {f(d, 'CF1')} | {f(d, 'OF1')} | {f(d, 'val_mAP')} | {d.epochs.iloc[0]} | {d.wall_s.median():.0f} |")
-    seeds = [set(ok[ok.entry == e].seed) for e in order]
-    shared = set.intersection(*seeds) if seeds else set()            # select on the seeds every entry has
-    val = ok[ok.seed.isin(shared)].groupby('entry').val_mAP.mean()
-    method_of = ok.groupby('entry').method.first()
-    ours, others = (val[[(method_of[e] == focus) == mine for e in val.index]] for mine in (True, False))
-    if len(ours) and len(others) and ours.notna().any() and others.notna().any():
-        a, b = ours.idxmax(), others.idxmax()
-        lines += ['', f"Chosen on mean val mAP over the {len(shared)} seed(s) every entry has: {focus}'s best variant is *{a}*, "
-                      f"the best other entry *{b}*. " + verdict(ok, a, b)]
+    c = choose(ok, focus)                                            # on the seeds every entry has
+    if c:
+        a, b = c['ours']['best'], c['other']['best']
+        lines += ['', f"Chosen on mean val mAP over the {len(c['seeds'])} seed(s) every entry has: {focus}'s best variant is *{a}*, "
+                      f"the best other entry *{b}*. " + verdict(ok, a, b) + tie_note(ok, c)]
     if len(bad): lines += ['', f"Failed runs ({len(bad)}): " + '; '.join(f"{r.entry} seed {r.seed}: {r.error}" for r in bad.itertuples())]
     return '\n'.join(lines)
 
@@ -272,18 +328,19 @@ def plan_runs(base:TrainConfig, # the base run
               seeds:list, # seeds
               out:str|Path, # the comparison folder
               variants:dict|None=None, # named variants (default `VARIANTS`)
-              reuse_stages:bool=True, # keep finished first stages in OUT/stages and reuse them (`shared_stages`)
+              reuse_stages:bool=True, # keep finished first stages and reuse them (`shared_stages`)
+              stages:str|Path|None=None, # where they are kept (default OUT/stages)
              ) -> list: # [(entry, TrainConfig)], seed by seed
     "Every (entry, seed) run's config, each checked by `validate_config` before any run starts."
     if not entries: raise ValueError("--methods is empty: name at least two entries, e.g. --methods asl probmcl:frozen.")
     if len(set(entries)) < len(entries): raise ValueError(f"--methods lists an entry twice: {entries}.")
     if not seeds: raise ValueError("--seeds is empty: give e.g. --seeds 0 1 2.")
+    cache = (Path(stages) if stages is not None else Path(out) / 'stages') if reuse_stages else None
     plan = []
     for seed in seeds:
         for e in entries:
             try:
-                cfg = entry_config(base, parse_entry(e, variants), seed, Path(out) / 'runs' / f'{slug(e)}-s{seed}',
-                                   Path(out) / 'stages' if reuse_stages else None)
+                cfg = entry_config(base, parse_entry(e, variants), seed, Path(out) / 'runs' / f'{slug(e)}-s{seed}', cache)
                 validate_config(cfg)
             except ValueError as err:
                 msg = str(err)
@@ -316,6 +373,39 @@ def _execute(plan, parallel, threads):
 
 def _hms(s): s = int(s); return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
+def run_missing(plan:list, # [(entry, TrainConfig)] from `plan_runs`
+                path:str|Path, # the CSV that keeps their rows
+                base:TrainConfig, # their base run (its budget is logged)
+                parallel:int=1, # runs at a time
+                log=print, # progress
+                what:str='compare', # the progress lines' tag
+               ) -> list: # the plan's rows (dicts), finished and failed
+    "Run the plan's runs that `path` does not hold yet (failed ones again), appending each row as it finishes; the caller holds the CSV's lock."
+    retry = tidy_rows(path)
+    have = {_key(r) for r in read_rows(path)}
+    todo = [(e, c) for e, c in plan if (e, c.seed) not in have]
+    threads = None if parallel <= 1 else max(1, (os.cpu_count() or 1) // parallel)
+    size = f"{len(dict.fromkeys(e for e, c in plan))} entries x {len({c.seed for e, c in plan})} seeds"
+    log(f"[{what}] {len(plan)} runs ({size}), {budget(base)}; {len(plan) - len(todo)} already in "
+        f"{path}{f', {len(retry)} failed before: retried' if retry else ''}; {len(todo)} to run, {max(1, parallel)} at a time")
+    t0, n = time.time(), 0
+    for row in _execute(todo, parallel, threads):
+        append_row(path, row); n += 1
+        el = time.time() - t0
+        res = f"FAILED: {row['error'][:120]}" if row.get('error') else f"test mAP {row['mAP']:.2f}, val mAP {row['val_mAP']}, {row['wall_s']} s"
+        log(f"[{what}] run {len(plan) - len(todo) + n}/{len(plan)} {row['entry']} seed {row['seed']}: {res} | "
+            f"elapsed {_hms(el)}, about {_hms(el / n * (len(todo) - n))} left")
+    keys = {(e, c.seed) for e, c in plan}
+    return [r for r in read_rows(path) if _key(r) in keys]
+
+def with_twins(plan:list, # [(entry, TrainConfig)]
+               done:list, # folders of finished runs (e.g. tuning trials) that a planned run may repeat exactly
+              ) -> list: # the plan, a run that repeats one of them pointed at its folder
+    "Point each planned run that a finished run already is (same `run_identity`: the tuning trial of the chosen values at the tuning seed and budget) at that run's folder, so it is read, not trained again."
+    def twin(c):
+        return next((c.replace(out=str(d)) for d in done if finished_result(c.replace(out=str(d)))), c)
+    return [(e, twin(c)) for e, c in plan]
+
 def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `probmcl_train` builds it
             entries:list, # method names or variants, e.g. ['asl', 'probmcl:frozen', 'probmcl:lam=1']
             seeds:list=(0, 1, 2), # seeds; every entry runs every seed
@@ -326,33 +416,307 @@ def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `pr
             log=print, # progress and the summary
             csv_path:str|Path|None=None, # where the rows go (default OUT/compare.csv); its .json and .md sit beside it
             reuse_stages:bool=True, # train a first stage that entries share once (OUT/stages); False: every run trains all its stages
+            grid:dict|None=None, # `--tune`: {field: [values]}; every entry is tuned on val first (`tune_entries`), then runs its choice
+            tune_seed:int|None=None, # the tuning seed (default: max(seeds) + 1, a seed no reported run uses)
+            stages:str|Path|None=None, # where shared first stages are kept (default OUT/stages)
            ) -> str: # the summary (markdown), also written to OUT/compare.md
     "Run every (entry, seed) not yet in OUT/compare.csv, appending a row as each finishes; then the table and the paired verdict."
     out = Path(out)
-    plan = plan_runs(base, entries, seeds, out, variants, reuse_stages)   # every entry checked before any run
-    path = Path(csv_path) if csv_path is not None else out / 'compare.csv'
-    with RunLock(path.parent, log, name=f'.{path.stem}.lock', what='comparison'):   # one invocation per compare.csv
-        check_base(path.with_suffix('.json'), base)
-        return _compare_locked(base, entries, seeds, plan, path, focus, parallel, log)
+    plan_runs(base, entries, seeds, out, variants, reuse_stages, stages)   # every entry checked before any run
+    note, done = '', []
+    if grid:
+        variants, note, done = tune_entries(base, entries, grid, max(seeds) + 1 if tune_seed is None else tune_seed, out / 'tune',
+                                            variants, parallel, log, reuse_stages, stages or out / 'stages',
+                                            Path(csv_path).with_name(f'{Path(csv_path).stem}-trials.csv') if csv_path else None)
+    return _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note, done)
 
-def _compare_locked(base, entries, seeds, plan, path, focus, parallel, log):
-    retry = tidy_rows(path)
-    have = {_key(r) for r in read_rows(path)}
-    todo = [(e, c) for e, c in plan if (e, c.seed) not in have]
-    threads = None if parallel <= 1 else max(1, (os.cpu_count() or 1) // parallel)
-    log(f"[compare] {len(plan)} runs ({len(entries)} entries x {len(seeds)} seeds), {budget(base)}; {len(plan) - len(todo)} already in "
-        f"{path}{f', {len(retry)} failed before: retried' if retry else ''}; {len(todo)} to run, {max(1, parallel)} at a time")
-    t0, n = time.time(), 0
-    for row in _execute(todo, parallel, threads):
-        append_row(path, row); n += 1
-        el = time.time() - t0
-        res = f"FAILED: {row['error'][:120]}" if row.get('error') else f"test mAP {row['mAP']:.2f}, val mAP {row['val_mAP']}, {row['wall_s']} s"
-        log(f"[compare] run {len(plan) - len(todo) + n}/{len(plan)} {row['entry']} seed {row['seed']}: {res} | "
-            f"elapsed {_hms(el)}, about {_hms(el / n * (len(todo) - n))} left")
-    rows = [r for r in read_rows(path) if r['entry'] in entries and int(r['seed']) in set(seeds)]
+def _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note='', done=()):
+    plan = with_twins(plan_runs(base, entries, seeds, out, variants, reuse_stages, stages), done)
+    path = Path(csv_path) if csv_path is not None else Path(out) / 'compare.csv'
+    with RunLock(path.parent, log, name=f'.{path.stem}.lock', what='comparison'):   # one invocation per compare.csv
+        check_base(path.with_suffix('.json'), base, {e: parse_entry(e, variants) for e in entries})
+        rows = run_missing(plan, path, base, parallel, log)
     md = (f"Budget: {budget(base)}; {base.backbone} at {base.img_size} px on {base.dataset}; {len(seeds)} seeds.\n\n"
-          + summarize(rows, focus, list(entries)))
+          + (note + '\n\n' if note else '') + summarize(rows, focus, list(entries)))
     path.with_suffix('.md').write_text(md + '\n')
+    log(md)
+    return md
+
+# %% ../nbs/28_compare.ipynb #2be3047e
+NOT_TUNED = RUNTIME_FIELDS + ('seed', 'method', 'epochs', 'cls_epochs', 'max_steps')   # set per run, or by --budgets
+DATA_FIELDS = ('dataset', 'data_root', 'test_root', 'train_ann', 'test_ann', 'csv', 'test_csv', 'holdout_csv', 'holdout_ann',
+               'holdout_root', 'n_train', 'n_test', 'data_seed', 'val_frac')   # trials are scored on one val split of one data set
+
+def parse_grid(items:list, # `--tune` items, e.g. ['lr=1e-4,3e-4,1e-3', 'alpha=0.5,0.6']
+              ) -> dict: # {field: [values]} in the order given
+    "The tuning grid of `--tune KEY=v1,v2,...`: TrainConfig fields, values parsed as in `--methods` (JSON where it parses)."
+    fields, grid = [f.name for f in dataclasses.fields(TrainConfig)], {}
+    for item in items:
+        k, eq, vs = item.partition('=')
+        k = k.strip().lstrip('-').replace('-', '_')
+        if not eq or not vs.strip(): raise ValueError(f"--tune {item!r}: give KEY=v1,v2,..., e.g. --tune lr=1e-4,3e-4,1e-3.")
+        if k not in fields:
+            close = difflib.get_close_matches(k, fields, 1, 0.6)
+            raise ValueError(f"--tune {item!r}: TrainConfig has no field {k!r}." + (f" Did you mean {close[0]!r}?" if close else ''))
+        if k in NOT_TUNED: raise ValueError(f"--tune {item!r}: {k} is not tuned" + (": compare budgets with --budgets." if 'epochs' in k or k == 'max_steps' else
+                                            ": it is set per run (seeds with --seeds, methods with --methods), or it does not change what a run computes."))
+        if k in DATA_FIELDS: raise ValueError(f"--tune {item!r}: {k} changes the data or the validation split, on which every trial is scored; compare data settings in separate comparisons.")
+        if k in grid: raise ValueError(f"--tune names {k} twice: give all its values in one item, e.g. {k}=v1,v2.")
+        vals = [_value(v.strip()) for v in vs.split(',')]
+        if len({json.dumps(v) for v in vals}) < len(vals): raise ValueError(f"--tune {item!r}: a value is given twice.")
+        grid[k] = vals
+    return grid
+
+def uses_field(method:str, # a registered method
+               key:str, # a TrainConfig field
+              ) -> bool:
+    "Whether runs of `method` read `key`: a field that methods declare as an option (alpha, tau, lam ...) is read by those that declare it; cls_lr and finetune by two-stage methods; every other field (lr, batch_size ...) by all."
+    cls = METHODS[method]
+    declared = {n for m in METHODS.values() for n, o in m.options.items() if o.field}
+    if key in declared: return key in cls.options and cls.options[key].field
+    if key in ('cls_lr', 'finetune'): return issubclass(cls, TwoStage)
+    return True
+
+def trial_name(entry:str, point:dict) -> str:
+    "A tuning trial's entry name: the entry and its grid point, e.g. 'asl [lr=0.0003]'."
+    return f"{entry} [{','.join(f'{k}={json.dumps(v)}' for k, v in point.items())}]" if point else entry
+
+TUNE_COLS = ('entry', 'trial', 'seed', 'epochs', 'val_mAP', 'chosen', 'untuned', 'run_dir', 'error')
+
+def tune_trials(entries:list, # `--methods` entries
+                grid:dict, # `parse_grid`'s {field: [values]}
+                variants:dict|None=None, # named variants (default `VARIANTS`)
+               ) -> tuple: # ({trial name: (entry, point, overrides)}, {entry: [grid keys it does not use or sets itself]})
+    "Every entry's trials: the grid over the keys it reads and does not set itself (the rest are stated, not tuned); `lr` sets both stages of a two-stage method unless `cls_lr` is set or tuned too."
+    variants = VARIANTS if variants is None else variants
+    trials, untuned = {}, {}
+    for e in entries:
+        ov = parse_entry(e, variants)
+        keys = [k for k in grid if uses_field(ov['method'], k) and k not in ov]
+        untuned[e] = [k for k in grid if k not in keys]
+        both = issubclass(method_class(ov['method']), TwoStage) and 'cls_lr' not in grid and 'cls_lr' not in ov
+        for vs in itertools.product(*(grid[k] for k in keys)):
+            p = dict(zip(keys, vs))
+            lrs = dict(cls_lr=p['lr']) if both and 'lr' in p else {}    # lr is the run's: both stages of a two-stage method
+            trials[trial_name(e, p)] = (e, p, {**ov, **p, **lrs})
+    return trials, untuned
+
+# %% ../nbs/28_compare.ipynb #f928a587
+def choose_trials(rows:list, # the trials' rows (read from trials.csv)
+                  trials:dict, # `tune_trials`' first result
+                  entries:list, # `--methods` entries
+                 ) -> dict: # {entry: the chosen trial's name}
+    "Each entry's trial of highest val mAP (the first in grid order on a tie); an entry whose trials all failed is refused, naming the error."
+    by, chosen = {r['entry']: r for r in rows}, {}
+    for e in entries:
+        mine = [n for n, t in trials.items() if t[0] == e]
+        scored = [(float(by[n]['val_mAP']), n) for n in mine if n in by and not by[n].get('error') and by[n].get('val_mAP') not in ('', None)]
+        if not scored:
+            why = next((by[n]['error'] for n in mine if n in by and by[n].get('error')), 'no validation mAP (val_frac 0?)')
+            raise ValueError(f"--tune: no trial of {e!r} gave a validation mAP: {why}")
+        chosen[e] = max(scored, key=lambda s: s[0])[1]                 # max keeps the first of equal scores
+    return chosen
+
+def tune_entries(base:TrainConfig, # the base run at the tuning budget
+                 entries:list, # `--methods` entries
+                 grid:dict, # {field: [values]} (`parse_grid`)
+                 seed:int, # the tuning seed
+                 out:str|Path, # the tuning folder: trials.csv (+ .json, the base), tune.csv, runs/
+                 variants:dict|None=None, # named variants (default `VARIANTS`)
+                 parallel:int=1, # runs at a time
+                 log=print, # progress
+                 reuse_stages:bool=True, # trials that differ only in later stages share their first stage
+                 stages:str|Path|None=None, # where shared first stages are kept (default OUT/stages)
+                 csv_path:str|Path|None=None, # the trials' rows (default OUT/trials.csv); the choices go beside it, STEM.csv -> tune.csv or STEM-tune.csv
+                ) -> tuple: # (variants with each entry's choice, the markdown that states it, the finished trials' folders)
+    "Equal tuning: every entry's grid (`tune_trials`) at one seed, each trial a run kept in trials.csv like a comparison's; each entry's choice on val mAP (`choose_trials`), every trial written to tune.csv."
+    out, variants = Path(out), (VARIANTS if variants is None else variants)
+    trials, untuned = tune_trials(entries, grid, variants)
+    plan = plan_runs(base, list(trials), [seed], out, {n: t[2] for n, t in trials.items()}, reuse_stages, stages)
+    path = Path(csv_path) if csv_path else out / 'trials.csv'
+    table_path = path.with_name('tune.csv' if not csv_path else f"{path.stem.removesuffix('-trials')}-tune.csv")
+    with RunLock(path.parent, log, name=f'.{path.stem}.lock', what='tuning'):
+        check_base(path.with_suffix('.json'), base)
+        rows = run_missing(plan, path, base, parallel, log, 'tune')
+    pick = choose_trials(rows, trials, entries)
+    by = {r['entry']: r for r in rows}
+    table = [dict(entry=e, trial=n, **{k: json.dumps(p[k]) if k in p else '' for k in grid}, seed=seed,
+                  epochs=by.get(n, {}).get('epochs', ''), val_mAP=by.get(n, {}).get('val_mAP', ''), chosen=n == pick[e],
+                  untuned=' '.join(untuned[e]), run_dir=by.get(n, {}).get('run_dir', ''), error=by.get(n, {}).get('error', ''))
+             for n, (e, p, _) in trials.items()]
+    atomic_write(table_path, lambda f: write_dict_csv(table, ('entry', 'trial', *grid, *TUNE_COLS[2:]), f))
+    said = '; '.join(f"{e} {', '.join(f'{k}={json.dumps(v)}' for k, v in trials[pick[e]][1].items()) or 'as given'} "
+                     f"(val {by[pick[e]]['val_mAP']})" for e in entries)
+    skip = '; '.join(f"{', '.join(ks)} not tuned for {e} (not read, or set by the entry)" for e, ks in untuned.items() if ks)
+    failed = [r['entry'] for r in rows if r.get('error')]
+    if failed: skip += ('; ' if skip else '') + f"{len(failed)} trial(s) failed and were left out of the choice: {', '.join(failed)}"
+    values = '; '.join(f"{k} in {{{', '.join(map(json.dumps, v))}}}" for k, v in grid.items())
+    md = (f"Tuned on val mAP at seed {seed}, {budget(base)}, grid {values}{' (lr sets both stages of two-stage methods)' if 'lr' in grid else ''} "
+          f"({len(trials)} trials, every one in {table_path}). Chosen: {said}." + (f" {skip}." if skip else ''))
+    return {**variants, **{e: trials[pick[e]][2] for e in entries}}, md, [Path(r['run_dir']) for r in rows if not r.get('error')]
+
+def write_dict_csv(rows:list, cols:tuple, path):
+    "Write dict rows with columns `cols` to `path` (for `atomic_write`)."
+    with open(path, 'w', newline='') as f:
+        w = csv.DictWriter(f, cols, extrasaction='ignore'); w.writeheader(); w.writerows(rows)
+
+# %% ../nbs/28_compare.ipynb #8e333f80
+def budget_config(base:TrainConfig, # the base run
+                  epochs:int, # the budget: epochs per run
+                 ) -> TrainConfig:
+    "The base run at a budget of `epochs` per run: the two stages scaled in the base's proportion, each at least 1 (one-stage methods train all of them, `entry_config`)."
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 2:
+        raise ValueError(f"--budgets {epochs!r}: a budget is the epochs per run, a whole number >= 2 (a two-stage method needs one per stage).")
+    first = min(epochs - 1, max(1, round(epochs * base.epochs / (base.epochs + base.cls_epochs))))
+    return base.replace(epochs=first, cls_epochs=epochs - first)
+
+def budget_paths(out:str|Path, # the comparison folder
+                 csv_path:str|Path|None, # where the combined rows go (default OUT/compare.csv)
+                 epochs:int, # one budget
+                ) -> tuple: # (the budget's folder, its CSV)
+    "Where one budget's comparison lives: OUT/budget-E/ with its compare.csv, or beside `csv_path` as STEM-bE.csv."
+    folder = Path(out) / f'budget-{epochs}'
+    return folder, (Path(csv_path).with_name(f'{Path(csv_path).stem}-b{epochs}.csv') if csv_path else folder / 'compare.csv')
+
+def budget_gaps(rows:list, # rows of every budget, each with a `budget` (epochs per run)
+                focus:str='probmcl', # the focus method
+               ) -> list: # per budget: budget, ours, other (chosen on val), mean gap, 95 % half-width, seeds, per-seed gaps
+    "At each budget both sides chosen on val (`choose`), and the test-mAP gap ours - other paired by seed."
+    res = []
+    for b in sorted({int(r['budget']) for r in rows}):
+        ok, _ = _frame([r for r in rows if int(r['budget']) == b])
+        c = choose(ok, focus) if len(ok) else None
+        if not c: continue
+        a, o = c['ours']['best'], c['other']['best']
+        x, y = (ok[ok.entry == e].set_index('seed').mAP for e in (a, o))
+        m, h, n = paired_difference(ok, a, o)
+        res.append(dict(budget=b, ours=a, other=o, gap=m, half=h, n=n, per_seed=(x - y).dropna(), tie=tie_note(ok, c)))
+    return res
+
+def budget_trend(gaps:list, # `budget_gaps`' result
+                 focus:str='probmcl', # named in the sentence
+                ) -> str: # one sentence
+    "Whether the gap shrinks, grows or holds: a paired t interval on the per-seed change of the gap from the smallest to the largest budget."
+    from scipy.stats import t
+    if len(gaps) < 2: return f"{'One budget' if gaps else 'No budget'} finished so far: no trend yet."
+    g0, g1 = gaps[0], gaps[-1]
+    both = g0['per_seed'].index.intersection(g1['per_seed'].index)     # the seeds paired at both budgets
+    a, b = float(g0['per_seed'][both].mean()), float(g1['per_seed'][both].mean())
+    d = g1['per_seed'][both] - g0['per_seed'][both]
+    head = (f"From {g0['budget']} to {g1['budget']} epochs per run the gap ({focus}'s choice - the best other, on the "
+            f"{len(both)} seeds run at both) goes from {a:+.2f} to {b:+.2f} mAP")
+    if len(d) < 2: return head + f"; {len(d)} seed(s) paired at both budgets, too few to test the change."
+    m, h = float(d.mean()), float(t.ppf(.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
+    ci = f"per-seed change {m:+.2f} mAP, 95 % CI {m - h:+.2f} to {m + h:+.2f}, {len(d)} seeds paired"
+    if m - h <= 0 <= m + h: return head + f": it **holds** (no measurable change; {ci})."
+    word = 'reverses' if a * b < 0 else 'grows' if abs(b) > abs(a) else 'shrinks'
+    return head + f": it **{word}**, moving {'in ' + focus + chr(39) + 's favour' if m > 0 else 'against ' + focus} ({ci})."
+
+# %% ../nbs/28_compare.ipynb #4e97dd80
+def plot_budgets(rows:list, # rows of every budget (with `budget`)
+                 focus:str='probmcl', # the focus method
+                 order:list|None=None, # entry order of the legend
+                 path:str|Path|None=None, # where the PNG goes (None: not saved)
+                ):
+    "Test mAP of each entry against budget (mean, 95 % interval over seeds), and the paired gap of the two choices against budget with its interval."
+    import matplotlib; import matplotlib.pyplot as plt
+    from scipy.stats import t
+    frames = {b: _frame([r for r in rows if int(r['budget']) == b])[0] for b in sorted({int(r['budget']) for r in rows})}
+    entries = list(dict.fromkeys((order or []) + [e for f in frames.values() for e in f.entry]))
+    fig, (ax, ag) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for i, e in enumerate(entries):
+        pts = [(b, f[f.entry == e].mAP) for b, f in frames.items() if (f.entry == e).any()]
+        if not pts: continue
+        half = [t.ppf(.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)) if len(v) > 1 else 0 for b, v in pts]
+        shift = 2 ** (0.04 * (i - (len(entries) - 1) / 2))              # side by side, so no interval hides another
+        ax.errorbar([b * shift for b, v in pts], [v.mean() for b, v in pts], yerr=half, marker='o', capsize=3, label=e)
+    gaps = budget_gaps(rows, focus)
+    ag.errorbar([g['budget'] for g in gaps], [g['gap'] for g in gaps], yerr=[0 if math.isnan(g['half']) else g['half'] for g in gaps],
+                marker='o', capsize=3, color='k')
+    ag.axhline(0, color='grey', lw=0.8, ls='--')
+    for a_, title in ((ax, 'test mAP (mean, 95 % CI)'), (ag, f"gap: {focus}'s choice - best other")):
+        a_.set_xscale('log', base=2); a_.set_xticks(list(frames)); a_.set_xticklabels(list(frames))
+        a_.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter()); a_.set_xlabel('epochs per run'); a_.set_title(title, fontsize=10)
+    ax.legend(fontsize=7); fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=110)
+    return fig
+
+BUDGET_COLS = ('budget',) + COMPARE_COLS
+
+def budget_rows(out:str|Path, # the comparison folder
+                csv_path:str|Path|None, # the combined CSV (default OUT/compare.csv)
+                budgets:list, # the budgets
+                entries:list|None=None, # keep these entries only (default: all)
+                seeds:list|None=None, # keep these seeds only (default: all)
+               ) -> list: # every budget's rows, each with its `budget`
+    "The rows of every budget's CSV (of `entries` x `seeds`), tagged with their budget."
+    keep = lambda r: (entries is None or r['entry'] in entries) and (seeds is None or int(r['seed']) in set(seeds))
+    return [dict(r, budget=b) for b in budgets for r in read_rows(budget_paths(out, csv_path, b)[1]) if keep(r)]
+
+def budgets_summary(rows:list, # `budget_rows`
+                    focus:str='probmcl', # the focus method
+                    order:list|None=None, # entry order
+                    png:str|None=None, # the figure's file name, linked from the markdown
+                   ) -> str: # markdown: test mAP per entry and budget, the gap per budget, the trend sentence
+    "One table over all budgets, the gap of the two choices per budget, the figure and the sentence the trend supports."
+    budgets = sorted({int(r['budget']) for r in rows})
+    frames = {b: _frame([r for r in rows if int(r['budget']) == b])[0] for b in budgets}
+    entries = list(dict.fromkeys((order or []) + [e for f in frames.values() for e in f.entry]))
+    cell = lambda v: '' if not len(v) else f"{v.mean():.2f} ± {v.std(ddof=1):.2f} ({len(v)})" if len(v) > 1 else f"{v.iloc[0]:.2f} (1)"
+    lines = ['| test mAP (seeds) | ' + ' | '.join(f'{b} epochs' for b in budgets) + ' |', '|---|' + '---|' * len(budgets)]
+    lines += [f"| {e} | " + ' | '.join(cell(f[f.entry == e].mAP) for f in frames.values()) + ' |' for e in entries]
+    gaps = budget_gaps(rows, focus)
+    lines += ['', '| budget | chosen (val) | best other (val) | gap, test mAP | 95 % CI | seeds |', '|---|---|---|---|---|---|']
+    lines += [f"| {g['budget']} | {g['ours']} | {g['other']} | {g['gap']:+.2f} | {g['gap'] - g['half']:+.2f} to {g['gap'] + g['half']:+.2f} | {g['n']} |"
+              for g in gaps]
+    ties = [f"At {g['budget']} epochs:{g['tie']}" for g in gaps if g['tie']]
+    return '\n'.join(lines + ([''] + ties if ties else []) + ([f"\n![test mAP and the gap against budget]({png})"] if png else [])
+                     + ['', budget_trend(gaps, focus)])
+
+# %% ../nbs/28_compare.ipynb #a069cdaf
+def compare_budgets(base:TrainConfig, # the base run; its two stages' proportion is kept at every budget
+                    entries:list, # `--methods` entries
+                    budgets:list, # epochs per run, e.g. [4, 8, 16]
+                    seeds:list=(0, 1, 2), # seeds
+                    out:str|Path='runs/compare', # the comparison folder: budget-E/ per budget, tune/, stages/, budgets.csv, compare.{md,png}
+                    focus:str='probmcl', # the focus method
+                    parallel:int=1, # runs at a time
+                    variants:dict|None=None, # named variants (default `VARIANTS`)
+                    log=print, # progress and the summary
+                    csv_path:str|Path|None=None, # the combined rows (default OUT/budgets.csv, its summary OUT/compare.md); each budget's CSV beside it as STEM-bE.csv
+                    reuse_stages:bool=True, # share identical first stages (one OUT/stages for tuning and every budget)
+                    grid:dict|None=None, # `--tune` grid, tuned once at `tune_budget`
+                    tune_seed:int|None=None, # the tuning seed (default: max(seeds) + 1, a seed no reported run uses)
+                    tune_budget:int|None=None, # the budget tuned at (default: the middle one)
+                   ) -> str: # the markdown of compare.md
+    "A full comparison at each budget (each in its own folder, with its own base record, resumable), the entries tuned once; then one table, the gap per budget, the figure and the trend sentence."
+    out, budgets = Path(out), list(budgets)
+    if len(budgets) < 2 or len(set(budgets)) < len(budgets): raise ValueError(f"--budgets {budgets}: give two or more different budgets, e.g. --budgets 4 8 16.")
+    budgets = sorted(budgets); stages = out / 'stages'
+    for b in budgets: plan_runs(budget_config(base, b), entries, seeds, out, variants, reuse_stages, stages)   # all checked first
+    tb = budgets[len(budgets) // 2] if tune_budget is None else tune_budget
+    if grid and tb not in budgets: raise ValueError(f"--tune-budget {tb}: tune at one of --budgets {budgets}.")
+    combined = Path(csv_path) if csv_path else out / 'budgets.csv'
+    summary = combined if csv_path else out / 'compare.csv'             # where compare.md and compare.png go
+    with RunLock(combined.parent, log, name=f'.{combined.stem}.lock', what='comparison'):
+        check_base(combined.with_suffix('.json'), base)
+        note, done = '', []
+        if grid:
+            variants, note, done = tune_entries(budget_config(base, tb), entries, grid, max(seeds) + 1 if tune_seed is None else tune_seed,
+                                                out / 'tune', variants, parallel, log, reuse_stages, stages,
+                                                combined.with_name(f'{combined.stem}-trials.csv') if csv_path else None)
+        for b in budgets:
+            folder, path = budget_paths(out, csv_path, b)
+            _compare(budget_config(base, b), entries, seeds, folder, focus, parallel, variants, log, path, reuse_stages, stages, note, done)
+        rows = budget_rows(out, csv_path, budgets, entries, seeds)
+        atomic_write(combined, lambda f: write_dict_csv(rows, BUDGET_COLS, f))
+        import matplotlib.pyplot as plt
+        plt.close(plot_budgets(rows, focus, entries, summary.with_suffix('.png')))
+        md = (f"Budgets: {', '.join(f'{budget_config(base, b).epochs} + {budget_config(base, b).cls_epochs}' for b in budgets)} epochs per run "
+              f"(two-stage methods: contrastive + classifier; one-stage methods the sum); {base.backbone} at {base.img_size} px on "
+              f"{base.dataset}, batch {base.batch_size}, lr {base.lr:g} unless tuned; {len(seeds)} seeds.\n\n" + (note + '\n\n' if note else '')
+              + budgets_summary(rows, focus, entries, summary.with_suffix('.png').name))
+        summary.with_suffix('.md').write_text(md + '\n')
     log(md)
     return md
 
@@ -373,17 +737,34 @@ def compare_parser() -> argparse.ArgumentParser:
     p.add_argument('--variants', metavar='FILE', help="JSON/YAML file of named variants: {\"probmcl:mine\": {\"lam\": 1}, ...}")
     p.add_argument('--reuse-stages', action=argparse.BooleanOptionalAction, default=True,
                    help="train a first stage that entries share once, in OUT/stages, and start their stage 2 from it (default: on)")
+    p.add_argument('--budgets', nargs='+', type=int, metavar='EPOCHS', help="compare at each of these epochs per run (both stages "
+                   "scaled), each in OUT/budget-E/; OUT/compare.md gets one table, the gap per budget, a figure and its trend")
+    p.add_argument('--tune', nargs='+', metavar='KEY=V1,V2', help="tune every entry over the same grid on val mAP first (e.g. "
+                   "lr=1e-4,3e-4,1e-3 alpha=0.5,0.6; keys an entry does not read are skipped and stated); every trial in OUT/tune/tune.csv")
+    p.add_argument('--tune-seed', type=int, metavar='SEED', help="the tuning seed (default: the largest of --seeds + 1: the reported "
+                   "runs do not include the trial chosen on them, whose val and test lean the same way)")
+    p.add_argument('--tune-budget', type=int, metavar='EPOCHS', help="with --budgets: the budget tuned at (default: the middle one)")
     return p
 
 def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                    ):
     "Console script `probmcl_compare`: parse, check every entry, run what is missing, print the table and the verdict."
     args = vars(compare_parser().parse_args(sys.argv[1:] if argv is None else argv))
-    own = {k: args.pop(k) for k in ('debug', 'methods', 'seeds', 'focus', 'parallel', 'variants', 'reuse_stages')}
+    own = {k: args.pop(k) for k in ('debug', 'methods', 'seeds', 'focus', 'parallel', 'variants', 'reuse_stages', 'budgets', 'tune',
+                                    'tune_seed', 'tune_budget')}
     out = args.pop('out', 'runs/compare')
     def go():
         if own['parallel'] < 1: raise ValueError(f"--parallel {own['parallel']}: give 1 or more runs at a time.")
         base = config_from_parsed(args, validate=False)          # parsed as probmcl_train does; each entry's run validated below
         variants = load_variants(own['variants']) if own['variants'] else None
-        compare(base, own['methods'], own['seeds'], out, own['focus'], own['parallel'], variants, reuse_stages=own['reuse_stages'])
+        grid = parse_grid(own['tune']) if own['tune'] else None
+        if own['tune_budget'] is not None and not own['budgets']: raise ValueError("--tune-budget goes with --budgets (without it the base run's budget is tuned).")
+        for k in ('tune_seed', 'tune_budget'):
+            if own[k] is not None and not own['tune']: raise ValueError(f"--{k.replace('_', '-')} goes with --tune KEY=v1,v2,...: without a grid nothing is tuned.")
+        if own['budgets']:
+            compare_budgets(base, own['methods'], own['budgets'], own['seeds'], out, own['focus'], own['parallel'], variants,
+                            reuse_stages=own['reuse_stages'], grid=grid, tune_seed=own['tune_seed'], tune_budget=own['tune_budget'])
+        else:
+            compare(base, own['methods'], own['seeds'], out, own['focus'], own['parallel'], variants, reuse_stages=own['reuse_stages'],
+                    grid=grid, tune_seed=own['tune_seed'])
     report_errors('probmcl_compare', go, own['debug'])

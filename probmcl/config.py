@@ -4,12 +4,13 @@
 
 # %% ../nbs/10_config.ipynb #c89d8a49
 from __future__ import annotations
-import dataclasses, difflib, hashlib, json, math, sys, typing, warnings
+import dataclasses, difflib, functools, hashlib, json, math, sys, typing, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import timm, torch
 import probmcl
-from .methods import METHODS, load_plugins, coerce_field
+from .methods import METHODS, method_class, coerce_field
+from . import query2label   # registers its methods (q2l, probmcl_q2l) with METHODS
 from .splits import DATASETS, check_data_config
 from .spl import SPL_LOSSES
 
@@ -154,8 +155,9 @@ def run_identity(cfg:TrainConfig, # a run's config
     "The fields that make a run what it is: every config field but the `RUNTIME_FIELDS` a resumed run may change."
     return {k: v for k, v in json.loads(json.dumps(cfg.to_dict(), default=str)).items() if k not in RUNTIME_FIELDS}
 
+@functools.cache
 def code_fingerprint() -> str: # sha1 hex digest
-    "A hash of probmcl's source files (`probmcl/*.py`) and the torch and timm versions: the code that produces a run."
+    "A hash of probmcl's source files (`probmcl/*.py`) and the torch and timm versions: the code that produces a run. Computed once per process, since a process runs the code it imported even when the files change under a long comparison."
     h = hashlib.sha1(f"torch {torch.__version__} timm {timm.__version__}".encode())
     for f in sorted(Path(probmcl.__file__).parent.glob('*.py')): h.update(f.name.encode() + f.read_bytes())
     return h.hexdigest()
@@ -250,8 +252,7 @@ def _choice(cfg, name, choices, what=''):
 
 def _check_names(cfg):
     "method, dataset, backbone and the pretrained file."
-    if cfg.method not in METHODS: load_plugins()
-    if cfg.method not in METHODS:
+    if method_class(cfg.method) is None:
         raise ValueError(f"Unknown method {cfg.method!r} (--method); known: {sorted(METHODS)}.{_suggest(cfg.method, METHODS)}")
     if cfg.dataset not in DATASETS:
         raise ValueError(f"Unknown dataset {cfg.dataset!r} (--dataset); known: {sorted(DATASETS)}.{_suggest(cfg.dataset, DATASETS)}")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_methods.ipynb #2a2c9610
 from __future__ import annotations
-import dataclasses, difflib, importlib, math, types, typing, warnings
+import dataclasses, difflib, math, types, typing, warnings
 from importlib.metadata import entry_points
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,10 +17,10 @@ from .baselines import MultiLabelSupConLoss, KMCLHead, KMCLLoss
 from .spl import SinglePositiveLabels
 
 # %% auto #0
-__all__ = ['STAGE_KINDS', 'METHODS', 'PLUGINS', 'ENTRY_POINT_GROUP', 'MultiLabelModel', 'linear_head', 'mlp', 'ContrastiveNet',
+__all__ = ['STAGE_KINDS', 'METHODS', 'ENTRY_POINT_GROUP', 'MultiLabelModel', 'linear_head', 'mlp', 'ContrastiveNet',
            'ClassifierNet', 'KMCLNet', 'KMCLLogits', 'Stage', 'FullLabels', 'label_regime', 'register_method',
-           'load_plugins', 'coerce_field', 'Option', 'Method', 'TwoStage', 'ProbMCL', 'SupCon', 'ASL', 'Linear', 'BCE',
-           'KMCL']
+           'load_plugins', 'method_class', 'coerce_field', 'Option', 'Method', 'TwoStage', 'ProbMCL', 'SupCon', 'ASL',
+           'Linear', 'BCE', 'KMCL']
 
 # %% ../nbs/09_methods.ipynb #004e1f8f
 class MultiLabelModel(nn.Module):
@@ -155,7 +155,6 @@ def register_method(name:str, # the `--method` name
         return cls
     return deco
 
-PLUGINS = ['probmcl.query2label'] # built-in modules that `register_method` more methods when imported
 ENTRY_POINT_GROUP = 'probmcl.methods' # the entry-point group in which other packages declare their methods
 _LOADED = set() # (name, value) of the entry points already loaded or refused: each is tried once per process
 
@@ -163,8 +162,7 @@ def _skip(ep, why):
     warnings.warn(f"{ENTRY_POINT_GROUP} entry point {ep.name!r} ({ep.value}) is skipped: {why}", stacklevel=3)
 
 def load_plugins():
-    "Import the `PLUGINS` modules and load the `ENTRY_POINT_GROUP` entry points, so that their methods are in `METHODS`."
-    for m in PLUGINS: importlib.import_module(m)
+    "Load the `ENTRY_POINT_GROUP` entry points of installed packages, so that their methods are in `METHODS`."
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if (ep.name, ep.value) in _LOADED: continue
         _LOADED.add((ep.name, ep.value))
@@ -175,6 +173,12 @@ def load_plugins():
         if not (isinstance(obj, type) and issubclass(obj, Method)): _skip(ep, "it is neither a module nor a Method subclass")
         elif METHODS.get(ep.name, obj) is not obj: _skip(ep, f"--method {ep.name} is taken by {METHODS[ep.name].__qualname__}")
         else: register_method(ep.name)(obj)
+
+def method_class(name:str, # a `--method` name
+                ) -> type|None: # its `Method` subclass; None when neither probmcl nor an installed package registers it
+    "The class registered as `--method name`; a name not registered yet loads other packages' entry points first (`load_plugins`)."
+    if name not in METHODS: load_plugins()
+    return METHODS.get(name)
 
 # %% ../nbs/09_methods.ipynb #543de0c5
 def coerce_field(name:str, # a TrainConfig field (or a method's option), for the message

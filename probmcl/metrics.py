@@ -5,15 +5,12 @@
 # %% ../nbs/07_metrics.ipynb #0b8cc8b0
 from __future__ import annotations
 import math
-from typing import Callable
 
 import numpy as np
 import torch
-import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['METRIC_KEYS', 'average_precision', 'predict_labels', 'multilabel_metrics', 'MetricAccumulator', 'f1_thresholds',
-           'per_class_metrics']
+__all__ = ['METRIC_KEYS', 'average_precision', 'predict_labels', 'multilabel_metrics', 'f1_thresholds', 'per_class_metrics']
 
 # %% ../nbs/07_metrics.ipynb #dfa16598
 def _as_2d(x, name: str) -> torch.Tensor:
@@ -141,75 +138,6 @@ def multilabel_metrics(
     op = _ratio(n_correct.sum(), n_pred.sum(), 0.0).item()
     orr = _ratio(n_correct.sum(), n_gt.sum(), float('nan')).item()
     return dict(mAP=cmean(ap.to(s.device)), CP=cp, CR=cr, CF1=_f1(cp, cr), OP=op, OR=orr, OF1=_f1(op, orr))
-
-# %% ../nbs/07_metrics.ipynb #b5c0bdcd
-def _all_gather_cat(x: torch.Tensor) -> torch.Tensor:
-    "Concatenate `x` (same trailing shape, any length) from every rank of the default process group."
-    ws = dist.get_world_size()
-    n = torch.tensor([x.shape[0]], device=x.device)
-    sizes = [torch.zeros_like(n) for _ in range(ws)]
-    dist.all_gather(sizes, n)
-    sizes = [int(v) for v in sizes]
-    pad = x.new_zeros((max(sizes) - x.shape[0], *x.shape[1:]))
-    parts = [x.new_zeros((max(sizes), *x.shape[1:])) for _ in range(ws)]
-    dist.all_gather(parts, torch.cat([x, pad]).contiguous())
-    return torch.cat([p[:k] for p, k in zip(parts, sizes)])
-
-# %% ../nbs/07_metrics.ipynb #bcdf64a6
-class MetricAccumulator:
-    "Collects `(scores, targets)` batch by batch (optionally across processes) and computes `multilabel_metrics`."
-    def __init__(
-        self,
-        threshold: float = 0.5,  # probability threshold of the thresholded metrics
-        top_k: int | None = None,  # e.g. 3 for ML-GCN's top-3 variant
-        gather: Callable | None = None,  # applied to each batch's tensors in `update`, e.g. `accelerator.gather_for_metrics`
-        sync_dist: bool = True,  # without `gather`: all-gather in `compute` when torch.distributed is initialised
-        device: str | torch.device | None = None,  # where to keep the batches (default: where they come from)
-    ):
-        self.threshold, self.top_k, self.gather, self.sync_dist, self.device = threshold, top_k, gather, sync_dist, device
-        self.reset()
-
-    def reset(self):
-        "Forget every stored batch."
-        self._scores, self._targets = [], []
-
-    def update(
-        self,
-        scores,  # [B, C] probabilities of one batch
-        targets,  # [B, C] 0/1 targets of the batch
-    ):
-        "Store one batch (after `gather`, if given)."
-        s, t = _as_2d(scores, 'scores'), _as_2d(targets, 'targets')
-        if s.shape != t.shape:
-            raise ValueError(f"`scores` {tuple(s.shape)} and `targets` {tuple(t.shape)} must have the same shape [B, C].")
-        if self.gather is not None: s, t = self.gather(s), self.gather(t)
-        if self.device is not None: s, t = s.to(self.device), t.to(self.device)
-        if self._scores and s.shape[1] != self._scores[0].shape[1]:
-            raise ValueError(f"batch has {s.shape[1]} classes, earlier batches had {self._scores[0].shape[1]}.")
-        self._scores.append(s); self._targets.append(t)
-
-    def __len__(self): return sum(len(s) for s in self._scores)
-
-    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        "All stored `(scores [N, C], targets [N, C])`, gathered from every process when applicable."
-        if not self._scores: raise ValueError("MetricAccumulator is empty: call `update(scores, targets)` first.")
-        s, t = torch.cat(self._scores), torch.cat(self._targets)
-        if (self.gather is None and self.sync_dist and dist.is_available() and dist.is_initialized()
-                and dist.get_world_size() > 1):
-            s, t = _all_gather_cat(s), _all_gather_cat(t.to(torch.uint8) if t.dtype == torch.bool else t).to(t.dtype)
-        return s, t
-
-    def compute(
-        self,
-        per_class: bool = False,  # also return the [C] per-class AP under the key 'AP'
-    ) -> dict:  # `multilabel_metrics` keys (+ 'AP' tensor)
-        "Metrics over everything seen so far."
-        s, t = self.tensors()
-        s, t = _check_inputs(s, t)
-        ap = average_precision(s, t)
-        out = multilabel_metrics(s, t, self.threshold, self.top_k, ap=ap)
-        if per_class: out['AP'] = ap
-        return out
 
 # %% ../nbs/07_metrics.ipynb #477fcbe6
 def f1_thresholds(scores, # [N, C] probabilities (validation split)

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import timm
 from torch.utils.data import DataLoader
 from .config import TrainConfig, RUNTIME_FIELDS, run_identity, code_fingerprint
-from .methods import METHODS, Method, load_plugins
+from .methods import METHODS, Method, method_class
 from .checkpoint import load_weights
 from .transforms import test_transforms
 from .splits import DATASETS
@@ -51,7 +51,8 @@ def load_run(run_dir:str|Path, # a run folder written by `probmcl.trainer.train`
     if cfg_d is None or classes is None:
         raise ValueError(f"{run_dir} has no config.json/classes.json (nor metrics.json): it is not a probmcl run folder.")
     cfg = TrainConfig.from_dict(cfg_d).replace(pretrained=None)           # the weights come from model.safetensors
-    if cfg.method not in METHODS: load_plugins()
+    if method_class(cfg.method) is None:
+        raise ValueError(f"{run_dir} was trained with --method {cfg.method!r}, which no installed package registers: install the package that defines it.")
     method = METHODS[cfg.method]()
     model = method.build(cfg, len(classes))
     load_weights(run_dir / 'model.safetensors', model)
@@ -93,16 +94,10 @@ def run_test_loader(cfg:TrainConfig, # the run's config
     return dl
 
 # %% ../nbs/19_runs.ipynb #95ee608d
-def _find_metric(res, key):
-    "Look `key` up in a (nested) result dict: top level, then 'test'/'metrics'/'test_metrics', then anywhere."
-    if not isinstance(res, dict): return None
-    if key in res and isinstance(res[key], (int, float)): return float(res[key])
-    for k in ('test', 'metrics', 'test_metrics', 'final'):
-        if isinstance(res.get(k), dict) and key in res[k]: return float(res[k][key])
-    for v in res.values():
-        r = _find_metric(v, key)
-        if r is not None: return r
-    return None
+def _metric(res, key):
+    "Metric `key` of a result dict (`train`'s holds the test metrics at its top level), or None."
+    v = res.get(key) if isinstance(res, dict) else None
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 def sweep(base_cfg, # a dataclass config (e.g. `probmcl.config.TrainConfig`)
           param:str, # the field to vary, e.g. 'tau', 'alpha', 'lam'
@@ -122,7 +117,7 @@ def sweep(base_cfg, # a dataclass config (e.g. `probmcl.config.TrainConfig`)
         kw = {param: v, **overrides}
         if 'out' in names and 'out' not in overrides: kw['out'] = f"{base_cfg.out}/{param}={v}"   # one folder per run
         res = train_fn(dataclasses.replace(base_cfg, **kw))
-        rows.append(dict(param=param, value=v, **{m: _find_metric(res, m) for m in metrics}))
+        rows.append(dict(param=param, value=v, **{m: _metric(res, m) for m in metrics}))
     return pd.DataFrame(rows)
 
 PAPER_DEFAULTS = dict(tau=0.2, alpha=0.6, lam=0.3)
