@@ -266,7 +266,7 @@ def budget_markdown(name):
     png = csv.with_suffix('.png')
     trial_dirs = {r['run_dir'] for r in trials}                       # a run read from its trial's folder is counted once
     wall = sum(float(r['wall_s']) for r in trials + [r for r in rows if r['run_dir'] not in trial_dirs] if r.get('wall_s') not in ('', None))
-    amp = ', '.join(sorted({r['amp'] for r in rows + trials if r.get('amp')}))
+    amp = ', '.join(sorted({'float32' if r['amp'] == 'no' else r['amp'] for r in rows + trials if r.get('amp')}))   # 'no': no autocast
     state += f"; {wall / 3600:.1f} h of training and scoring on 2 CPU cores in {amp}"
     tuned = csv.with_name(f'{csv.stem}-tune.csv')
     choice = ('\n\nTuning choices (val mAP, seed 3, the middle budget): ' + '; '.join(
