@@ -22,9 +22,9 @@ __all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'NOT_TUNED', 'DATA_FIELDS
            'run_entry', 'unique_rows', 'read_rows', 'write_rows', 'append_row', 'tidy_rows', 'used_precision',
            'check_base', 'check_entries', 'paired_difference', 'verdict', 'choose', 'tie_note', 'summarize',
            'plan_runs', 'shared_stages', 'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field',
-           'trial_name', 'tune_trials', 'choose_trials', 'tune_entries', 'write_dict_csv', 'budget_config',
-           'budget_paths', 'budget_gaps', 'budget_trend', 'plot_budgets', 'budget_rows', 'budgets_summary',
-           'compare_budgets', 'compare_parser', 'probmcl_compare']
+           'trial_name', 'tune_trials', 'choose_trials', 'tune_entries', 'budget_config', 'budget_paths', 'budget_gaps',
+           'budget_trend', 'plot_budgets', 'budget_rows', 'budgets_summary', 'compare_budgets', 'compare_parser',
+           'probmcl_compare']
 
 # %% ../nbs/28_compare.ipynb #e47a5802
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
@@ -165,13 +165,14 @@ def read_rows(path:str|Path, # a compare.csv
     header = next(csv.reader([lines[0]]))
     return unique_rows([r for r in (_complete(l, header) for l in lines[1:]) if r is not None], str(path))
 
-def write_rows(path:str|Path, # compare.csv
+def write_rows(path:str|Path, # compare.csv (or tune.csv, budgets.csv)
                rows:list, # every row it is to hold
+               cols:tuple=COMPARE_COLS, # its columns
               ):
-    "Rewrite compare.csv with `rows`, atomically."
+    "Rewrite a CSV of dict rows, atomically."
     def w(p):
         with open(p, 'w', newline='') as f:
-            wr = csv.DictWriter(f, COMPARE_COLS, extrasaction='ignore'); wr.writeheader(); wr.writerows(rows)
+            wr = csv.DictWriter(f, cols, extrasaction='ignore'); wr.writeheader(); wr.writerows(rows)
     atomic_write(Path(path), w)
 
 def append_row(path:str|Path, # compare.csv
@@ -544,7 +545,7 @@ def tune_entries(base:TrainConfig, # the base run at the tuning budget
                   epochs=by.get(n, {}).get('epochs', ''), val_mAP=by.get(n, {}).get('val_mAP', ''), chosen=n == pick[e],
                   untuned=' '.join(untuned[e]), run_dir=by.get(n, {}).get('run_dir', ''), error=by.get(n, {}).get('error', ''))
              for n, (e, p, _) in trials.items()]
-    atomic_write(table_path, lambda f: write_dict_csv(table, ('entry', 'trial', *grid, *TUNE_COLS[2:]), f))
+    write_rows(table_path, table, ('entry', 'trial', *grid, *TUNE_COLS[2:]))
     said = '; '.join(f"{e} {', '.join(f'{k}={json.dumps(v)}' for k, v in trials[pick[e]][1].items()) or 'as given'} "
                      f"(val {by[pick[e]]['val_mAP']})" for e in entries)
     skip = '; '.join(f"{', '.join(ks)} not tuned for {e} (not read, or set by the entry)" for e, ks in untuned.items() if ks)
@@ -554,11 +555,6 @@ def tune_entries(base:TrainConfig, # the base run at the tuning budget
     md = (f"Tuned on val mAP at seed {seed}, {budget(base)}, grid {values}{' (lr sets both stages of two-stage methods)' if 'lr' in grid else ''} "
           f"({len(trials)} trials, every one in {table_path}). Chosen: {said}." + (f" {skip}." if skip else ''))
     return {**variants, **{e: trials[pick[e]][2] for e in entries}}, md, [Path(r['run_dir']) for r in rows if not r.get('error')]
-
-def write_dict_csv(rows:list, cols:tuple, path):
-    "Write dict rows with columns `cols` to `path` (for `atomic_write`)."
-    with open(path, 'w', newline='') as f:
-        w = csv.DictWriter(f, cols, extrasaction='ignore'); w.writeheader(); w.writerows(rows)
 
 # %% ../nbs/28_compare.ipynb #8e333f80
 def budget_config(base:TrainConfig, # the base run
@@ -709,7 +705,7 @@ def compare_budgets(base:TrainConfig, # the base run; its two stages' proportion
             folder, path = budget_paths(out, csv_path, b)
             _compare(budget_config(base, b), entries, seeds, folder, focus, parallel, variants, log, path, reuse_stages, stages, note, done)
         rows = budget_rows(out, csv_path, budgets, entries, seeds)
-        atomic_write(combined, lambda f: write_dict_csv(rows, BUDGET_COLS, f))
+        write_rows(combined, rows, BUDGET_COLS)
         import matplotlib.pyplot as plt
         plt.close(plot_budgets(rows, focus, entries, summary.with_suffix('.png')))
         md = (f"Budgets: {', '.join(f'{budget_config(base, b).epochs} + {budget_config(base, b).cls_epochs}' for b in budgets)} epochs per run "
