@@ -7,7 +7,7 @@ import argparse, tempfile, time
 from pathlib import Path
 import torch
 from probmcl.transforms import open_rgb
-from probmcl.runs import load_run
+from probmcl.runfolder import load_run
 from probmcl.inference import predict, expand_inputs, export_onnx
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

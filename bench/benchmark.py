@@ -27,16 +27,15 @@ the tables keep these scales for both ProbMCL rows.
     python bench/benchmark.py queue [--workers 2]    -> every missing (regime, method, seed), `workers` runs at a time
     python bench/benchmark.py options --seeds 0      -> data/probmcl_options_pretrained.csv (ProbMCL frozen, named options)
 """
-import argparse, csv, sys, time
+import argparse, sys, time
 from pathlib import Path
 from probmcl.config import recipe, PER_DIM
-from probmcl.metrics import METRIC_KEYS
 from probmcl.mdn import lite0_checkpoint
-from probmcl.compare import run_entry, summarize, read_rows
+from probmcl.compare import run_missing, summarize, read_rows, slug
+from probmcl.runfolder import RunLock
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS, DATA = ROOT / 'runs' / 'benchmark', ROOT / 'data'
-COLS = ('method', 'seed') + METRIC_KEYS + ('val_mAP', 'epochs', 'wall_s')   # `method` holds the entry's name in these CSVs
 BASELINE = dict(head_norm=False)
 CONTRASTIVE = PER_DIM                              # per-dim NLL, lambda 1, torch MDN init, BatchNorm + linear head
 
@@ -75,38 +74,25 @@ REGIMES = dict(scratch=(SCRATCH, 'benchmark_scratch.csv'), pretrained=(PRETRAINE
                options=(OPTIONS, 'probmcl_options_pretrained.csv'))
 
 
-done_rows = read_rows
 
-def run_one(regime, name, seed):
-    "One (method, seed) row through `probmcl.compare.run_entry` (resumes the run's checkpoint if it was killed)."
+def plan(regime, seeds, methods=None):
+    "The (entry, TrainConfig) runs of a table, seed by seed, each in runs/benchmark/REGIME/ENTRY-sSEED."
     spec, _ = REGIMES[regime]
-    kw = {**spec['base'], **spec['methods'][name], 'seed': seed}
-    if spec['base'] is PRE: kw['pretrained'] = _lite0()
-    slug = ''.join(ch if ch.isalnum() else '-' for ch in name).strip('-')
-    cfg = recipe(spec['recipe'], **kw).replace(out=str(RUNS / regime / f'{slug}-s{seed}'), resume=True)
-    row = run_entry(name, cfg.to_dict())
-    if row.get('error'): sys.exit(f"{regime} {name} seed {seed} failed: {row['error']}")
-    return {'method': name, **{k: row[k] for k in COLS[1:]}}
-
-def append_row(path, row):
-    "Append one row (and the header if the file is new) in one write, so that parallel workers do not interleave."
-    import io
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, COLS)
-    if not path.exists() or path.stat().st_size == 0: w.writeheader()
-    w.writerow(row)
-    with open(path, 'a', newline='') as f: f.write(buf.getvalue())
-
-def fill(regime, seeds, methods=None):
-    spec, fname = REGIMES[regime]
-    path = DATA / fname
-    have = {(r['method'], int(r['seed'])) for r in done_rows(path)}
+    runs = []
     for seed in seeds:
         for name in (methods or spec['methods']):
-            if (name, seed) in have: continue
-            row = run_one(regime, name, seed)
-            append_row(path, row)
-            print(f"  {regime} {name} seed {seed}: test mAP {row['mAP']:.2f} (val {row['val_mAP']:.2f}), {row['wall_s']} s", flush=True)
+            kw = {**spec['base'], **spec['methods'][name], 'seed': seed}
+            if spec['base'] is PRE: kw['pretrained'] = _lite0()
+            runs.append((name, recipe(spec['recipe'], **kw).replace(out=str(RUNS / regime / f'{slug(name)}-s{seed}'), resume=True)))
+    return runs
+
+def fill(regime, seeds, methods=None):
+    "Run the table's missing rows through `probmcl.compare.run_missing` (one CSV format, rows appended as runs finish)."
+    todo, path = plan(regime, seeds, methods), DATA / REGIMES[regime][1]
+    with RunLock(DATA, name=f'.{path.stem}.lock', what='table'):
+        rows = run_missing(todo, path, todo[0][1], what=regime)
+    failed = [r for r in rows if r.get('error')]
+    if failed: sys.exit(f"{regime}: {len(failed)} run(s) failed: " + '; '.join(f"{r['entry']} seed {r['seed']}: {r['error']}" for r in failed))
 
 def missing(seeds=(0, 1, 2)):
     "Every (regime, method, seed) without a row, seed by seed so that whole seeds finish first, longest runs first."
@@ -114,7 +100,7 @@ def missing(seeds=(0, 1, 2)):
     for seed in seeds:
         for regime in ('pretrained', 'scratch'):
             spec, fname = REGIMES[regime]
-            have = {(r['method'], int(r['seed'])) for r in done_rows(DATA / fname)}
+            have = {(r['entry'], int(r['seed'])) for r in read_rows(DATA / fname)}
             out += [(regime, m, seed) for m in spec['methods'] if (m, seed) not in have]
     return out
 

@@ -13,13 +13,13 @@ probmcl:frozen, probmcl:paper, seeds 0-2); `miml` is bench/real.py's default com
 `odir128` is one ASL run of bench/real.py's odir base run (128 px) cut to 2 epochs of 24 steps: the loader's share at
 the real sets' image size, in about a minute per setting.
 """
-import argparse, csv, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
 from probmcl.compare import read_rows, DEFAULT_ENTRIES
 from probmcl.metrics import METRIC_KEYS
 from probmcl.mdn import lite0_checkpoint
-from real import base_config, SHARED          # bench/ is on sys.path when this file runs
+from real import base_config, SHARED          # Python puts the script's own folder (bench/) first on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / 'data' / 'compare_cost.csv'

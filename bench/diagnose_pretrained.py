@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd, torch, torch.nn.functional as F
 from probmcl.losses import ProbMCLLoss, gmm_similarity
 from probmcl.baselines import MultiLabelSupConLoss
-from probmcl.runs import load_run, run_test_loader
+from probmcl.runs import run_test_loader
+from probmcl.runfolder import load_run
 from probmcl.scoring import score_images, binary_entropy
 from probmcl.inference import uncertainty_columns
 from probmcl.uncertainty import uncertainty_auroc
@@ -104,7 +105,7 @@ def main(seed=0):
     torch.manual_seed(seed); torch.set_num_threads(1)
     runs = {'ImageNet (linear probe run)': f'linear-probe--ImageNet-encoder-s{seed}', 'after ProbMCL stage 1': f'probmcl--frozen--paper-protocol-s{seed}',
             'after SupCon stage 1': f'supcon--frozen-s{seed}'}
-    bench = {r['method']: r for r in csv.DictReader(open(DATA / 'benchmark_pretrained.csv')) if int(r['seed']) == seed}
+    bench = {r['entry']: r for r in csv.DictReader(open(DATA / 'benchmark_pretrained.csv')) if int(r['seed']) == seed}
     probe_map = {'ImageNet (linear probe run)': 'linear probe (ImageNet encoder)', 'after ProbMCL stage 1': 'probmcl (frozen, paper protocol)',
                  'after SupCon stage 1': 'supcon (frozen)'}
     loaded = {k: load_run(RUNS / v) for k, v in runs.items()}

@@ -87,7 +87,7 @@ def pcl(dry):
 @row('predict throughput')
 def predict_speed(out, tmp, dry):
     from probmcl.canvases import MultiDigits
-    from probmcl.runs import load_run
+    from probmcl.runfolder import load_run
     from probmcl.inference import predict
     folder = tmp / 'images'; folder.mkdir(exist_ok=True)
     ds = MultiDigits('test', n=16 if dry else 512, seed=0)
@@ -100,7 +100,7 @@ def predict_speed(out, tmp, dry):
 
 @row('ONNX export')
 def onnx_export(out, tmp, dry):
-    from probmcl.runs import load_run
+    from probmcl.runfolder import load_run
     from probmcl.inference import export_onnx
     diff = export_onnx(load_run(out), tmp / 'model.onnx')
     return f"{(tmp / 'model.onnx').stat().st_size / 2**20:.1f} MiB, max abs logit difference vs torch {diff:.1e}"

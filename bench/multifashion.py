@@ -17,15 +17,17 @@ method sees 12 epochs: two-stage methods 6 contrastive + 6 classifier epochs, on
 uses 2,000 canvases and 4 + 4 epochs. Runs are cached in runs/multifashion/ (`probmcl.runs.train_cached`): a
 second call prints the tables without training. Wall times are from a shared 2-core CPU.
 """
-import argparse, hashlib, json, time
-import numpy as np, torch, timm
+import argparse, time
+import numpy as np, torch
 from pathlib import Path
 import pandas as pd
-from probmcl.config import recipe, run_identity
+from probmcl.config import recipe
 from probmcl.runs import train_cached
 from probmcl.metrics import METRIC_KEYS as KEYS
 from probmcl.canvases import MultiFashion
-from probmcl.transforms import test_transforms
+from probmcl.transforms import test_transforms_of, preprocess_for
+from probmcl.runfolder import identity_digest
+from probmcl.compare import write_rows
 from probmcl.mdn import Encoder, lite0_checkpoint
 from probmcl.spl import fit_linear_spl, expected_positives, single_positive
 from probmcl.metrics import multilabel_metrics
@@ -40,8 +42,7 @@ ONE_STAGE = dict(epochs=12)
 def run(name, base=BASE, recipe_name='multifashion', **kw):
     "Train (or reuse) one configuration; a row of metrics in % and the wall time."
     cfg = recipe(recipe_name, **{**base, **kw})
-    key = hashlib.sha1(json.dumps(run_identity(cfg), sort_keys=True).encode()).hexdigest()[:10]   # the run's folder: what makes it this run
-    cfg = cfg.replace(out=str(RUNS / f'{name}-{key}'))
+    cfg = cfg.replace(out=str(RUNS / f'{name}-{identity_digest(cfg)}'))   # the run's folder: what makes it this run
     t0 = time.time()
     r = train_cached(cfg)
     print(f'  {name}: mAP {100 * r["mAP"]:.2f}  ({r["timings"]["total_s"]:.0f} s; this call {time.time() - t0:.0f} s)', flush=True)
@@ -52,7 +53,7 @@ def run(name, base=BASE, recipe_name='multifashion', **kw):
 
 def table(rows, csv, cols=('run',) + KEYS + ('wall_s',)):
     df = pd.DataFrame(rows)[list(cols)]
-    DATA.mkdir(exist_ok=True); df.to_csv(DATA / csv, index=False)
+    DATA.mkdir(exist_ok=True); write_rows(DATA / csv, df.astype(object).where(df.notna(), '').to_dict('records'), cols)
     md = ['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)]
     md += ['| ' + ' | '.join(map(str, r)) + ' |' for r in df.itertuples(index=False)]
     print(f'\n{csv}\n' + '\n'.join(md) + '\n', flush=True)
@@ -86,8 +87,7 @@ def spl_linear():
     cache = RUNS / 'lite0_features_64px.pt'
     if not cache.exists():
         enc = Encoder('tf_efficientnet_lite0', pretrained=w).eval()
-        dc = timm.data.resolve_model_data_config(enc.model)
-        tf = test_transforms(64, dc['mean'], dc['std'])
+        tf = test_transforms_of(preprocess_for(enc.model, 64))
         def feats(ds):
             out = []
             with torch.no_grad():

@@ -12,7 +12,6 @@ difference is paired. On a CPU without native bf16 'auto' resolves to float32 an
 import argparse, os, sys
 from pathlib import Path
 import pandas as pd
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real
 from sampler_posters import ms
 from probmcl.config import recipe

@@ -25,9 +25,10 @@ import pandas as pd, torch
 from probmcl.config import recipe
 from probmcl.mdn import lite0_checkpoint
 from probmcl.compare import compare, compare_budgets, budget_config, parse_grid, tune_trials, summarize, read_rows, DEFAULT_ENTRIES
-from probmcl.runs import load_run, run_test_loader
+from probmcl.runs import run_test_loader
+from probmcl.runfolder import load_run
 from probmcl.metrics import multilabel_metrics
-from diagnose_pretrained import features, geometry, write   # bench/ is on sys.path when this file runs
+from diagnose_pretrained import features, geometry, write   # Python puts the script's own folder (bench/) first on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path('..') / 'shared' / 'data'            # relative to ROOT: the recorded base run is the same on every machine
@@ -293,7 +294,7 @@ def headline():
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=[*SETS, 'table', 'diagnose', 'budgets'])
+    ap.add_argument('what', choices=[*SETS, 'table', 'diagnose', 'budgets', 'readme'])
     ap.add_argument('name', nargs='?', choices=list(SETS), help="budgets: the set")
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--parallel', type=int, default=1)
@@ -301,6 +302,10 @@ if __name__ == '__main__':
     a = ap.parse_args()
     if a.what == 'table':
         print(headline() + '\n\n' + results_markdown())
+    elif a.what == 'readme':                                     # what scripts/readme.py puts on the landing page, as JSON
+        lines = headline()
+        print(json.dumps(dict(headline=lines, primary_verdicts=[primary_verdict(l) for l in lines.splitlines()],
+                              budget_headlines=[budget_headline(n) for n in BUDGETS], n_sets=len(SETS), results=results_markdown())))
     elif a.what == 'diagnose':
         os.chdir(ROOT); torch.set_num_threads(2)
         path, todo = ROOT / 'data' / 'real_diagnosis.csv', a.sets or list(SETS)

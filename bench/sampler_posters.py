@@ -11,10 +11,9 @@ OneCycleLR, 2 epochs, the full 1,251-image test split scored once. The repeat-fa
 a genre on a fraction f < 0.1 of the training images is repeated sqrt(0.1 / f) times, and an epoch keeps its number of
 steps (rare images come more often, frequent ones less). "Rarest" is by positives in the training subset.
 """
-import argparse, csv, os, sys
+import argparse, csv, os
 from pathlib import Path
 import pandas as pd
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real
 from probmcl.compare import compare, read_rows
 from probmcl.mdn import lite0_checkpoint

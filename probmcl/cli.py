@@ -8,7 +8,7 @@ import argparse, dataclasses, json, sys, typing
 import torch
 from fastcore.docments import docments
 from .config import RECIPES, RENAMED, recipe, TrainConfig, load_config, report_errors, renamed_fields, validate_config
-from .checkpoint import check_launch_flags
+from .runfolder import check_launch_flags
 from .trainer import train
 
 # %% auto #0

@@ -4,11 +4,13 @@
 
 # %% ../nbs/28_compare.ipynb #c7119cde
 from __future__ import annotations
-import argparse, csv, dataclasses, difflib, io, itertools, json, math, os, re, sys, time, warnings
+import argparse, csv, dataclasses, io, itertools, json, math, os, re, sys, time, warnings
 from pathlib import Path
+from .options import did_you_mean
 from .config import TrainConfig, validate_config, read_mapping, report_errors, PER_DIM
 from .trainer import train, first_stage_key
-from .checkpoint import atomic_write, RunLock
+from .checkpoint import atomic_write
+from .runfolder import RunLock
 from .config import RUNTIME_FIELDS, run_identity
 from .precision import resolve_precision
 import torch
@@ -139,7 +141,7 @@ def _complete(line:str, header:list) -> dict|None:
     except (KeyError, ValueError): return None
     return r
 
-def _key(r:dict) -> tuple: return (r.get('entry') or r['method'], int(r['seed']))   # older bench CSVs name the entry `method`
+def _key(r:dict) -> tuple: return (r['entry'], int(r['seed']))
 _SAME = METRIC_KEYS + ('val_mAP',)                               # what makes two rows of one (entry, seed) the same result
 
 def unique_rows(rows:list, # rows (dicts) with entry, seed and the metrics
@@ -262,7 +264,6 @@ def verdict(df, a:str, b:str) -> str: # one sentence
 def _frame(rows):
     import pandas as pd
     df = pd.DataFrame(rows)
-    if 'entry' not in df: df['entry'] = df['method']; df['method'] = df['entry'].str.split().str[0]   # bench/benchmark.py's CSVs
     if 'error' not in df: df['error'] = ''
     df['error'] = df['error'].fillna('').astype(str)
     df = pd.DataFrame(unique_rows(df.to_dict('records'), 'the rows'))   # one row per (entry, seed), never counted twice
@@ -302,7 +303,7 @@ def tie_note(ok, # finished rows (a DataFrame)
                      f"the val spread over seeds, {s['spread']:.2f}); with the runner-up instead: " + verdict(ok, a, b))
     return ''.join(notes)
 
-def summarize(rows:list, # compare.csv rows (dicts), or a benchmark CSV's (`method` naming the entry)
+def summarize(rows:list, # compare.csv rows (dicts)
               focus:str='probmcl', # the method whose best variant is compared with the best other entry
               order:list|None=None, # entry order of the table (default: first appearance)
              ) -> str: # markdown: the table, the selection and the verdict, the failed runs
@@ -457,8 +458,7 @@ def parse_grid(items:list, # `--tune` items, e.g. ['lr=1e-4,3e-4,1e-3', 'alpha=0
         k = k.strip().lstrip('-').replace('-', '_')
         if not eq or not vs.strip(): raise ValueError(f"--tune {item!r}: give KEY=v1,v2,..., e.g. --tune lr=1e-4,3e-4,1e-3.")
         if k not in fields:
-            close = difflib.get_close_matches(k, fields, 1, 0.6)
-            raise ValueError(f"--tune {item!r}: TrainConfig has no field {k!r}." + (f" Did you mean {close[0]!r}?" if close else ''))
+            raise ValueError(f"--tune {item!r}: TrainConfig has no field {k!r}.{did_you_mean(k, fields, 1, 0.6)}")
         if k in NOT_TUNED: raise ValueError(f"--tune {item!r}: {k} is not tuned" + (": compare budgets with --budgets." if 'epochs' in k or k == 'max_steps' else
                                             ": it is set per run (seeds with --seeds, methods with --methods), or it does not change what a run computes."))
         if k in DATA_FIELDS: raise ValueError(f"--tune {item!r}: {k} changes the data or the validation split, on which every trial is scored; compare data settings in separate comparisons.")

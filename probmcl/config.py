@@ -4,12 +4,13 @@
 
 # %% ../nbs/10_config.ipynb #c89d8a49
 from __future__ import annotations
-import dataclasses, difflib, functools, hashlib, json, math, sys, typing, warnings
+import dataclasses, functools, hashlib, json, sys, typing, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import timm, torch
 import probmcl
-from .methods import METHODS, method_class, coerce_field
+from .options import Option, coerce_field, check_value, did_you_mean
+from .methods import METHODS, method_class
 from . import query2label   # registers its methods (q2l, probmcl_q2l) with METHODS
 from .splits import DATASETS, check_data_config
 from .spl import SPL_LOSSES
@@ -128,7 +129,7 @@ class TrainConfig:
         kw = renamed_fields(kw)
         names = [f.name for f in dataclasses.fields(self)]
         bad = [k for k in kw if k not in names]
-        if bad: raise ValueError(f"TrainConfig has no field(s) {bad}; close: {[difflib.get_close_matches(b, names, 1) for b in bad]}.")
+        if bad: raise ValueError(f"TrainConfig has no field(s) {bad}.{did_you_mean(bad[0], names)}")
         return dataclasses.replace(self, **kw)
 
     def to_dict(self) -> dict:
@@ -192,8 +193,7 @@ def recipe(name:str='quickstart', # a key of `RECIPES`
           ) -> TrainConfig:
     "The `TrainConfig` of a named recipe, with `overrides` applied."
     if name not in RECIPES:
-        close = difflib.get_close_matches(name, RECIPES, 3, 0.4)
-        raise ValueError(f"Unknown recipe {name!r}; choose one of {sorted(RECIPES)}" + (f" (did you mean {close[0]!r}?)" if close else "") + ".")
+        raise ValueError(f"Unknown recipe {name!r}; choose one of {sorted(RECIPES)}.{did_you_mean(name, RECIPES, 3, 0.4)}")
     return TrainConfig(**RECIPES[name]).replace(**overrides)
 
 # %% ../nbs/10_config.ipynb #12ec9d0a
@@ -236,28 +236,22 @@ def load_config(path:str|Path, # a .json, .yaml or .yml file of TrainConfig fiel
     return d
 
 # %% ../nbs/10_config.ipynb #2664ca06
-def _suggest(name, choices, n=3, cutoff=0.5):
-    close = difflib.get_close_matches(str(name), list(choices), n, cutoff)
-    return f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-
 def _num(cfg, name, ok, what):
-    v = getattr(cfg, name)
-    if not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and ok(v)):
-        raise ValueError(f"`{name}` (--{name.replace('_', '-')}) = {v!r}: {what}.")
+    "Refuse field `name` unless it is a finite number for which `ok` holds (`what`: what it must be)."
+    check_value(name, f"--{name.replace('_', '-')}", getattr(cfg, name), Option(check=ok, need=what, number=True))
 
 def _choice(cfg, name, choices, what=''):
-    v = getattr(cfg, name)
-    if v not in choices:
-        raise ValueError(f"`{name}` (--{name.replace('_', '-')}) must be one of {', '.join(map(repr, choices))}{what}, got {v!r}.{_suggest(v, choices)}")
+    "Refuse field `name` unless it is one of `choices` (`what`: why, in the message)."
+    check_value(name, f"--{name.replace('_', '-')}", getattr(cfg, name), Option(choices=tuple(choices), need=what))
 
 def _check_names(cfg):
     "method, dataset, backbone and the pretrained file."
     if method_class(cfg.method) is None:
-        raise ValueError(f"Unknown method {cfg.method!r} (--method); known: {sorted(METHODS)}.{_suggest(cfg.method, METHODS)}")
+        raise ValueError(f"Unknown method {cfg.method!r} (--method); known: {sorted(METHODS)}.{did_you_mean(cfg.method, METHODS)}")
     if cfg.dataset not in DATASETS:
-        raise ValueError(f"Unknown dataset {cfg.dataset!r} (--dataset); known: {sorted(DATASETS)}.{_suggest(cfg.dataset, DATASETS)}")
+        raise ValueError(f"Unknown dataset {cfg.dataset!r} (--dataset); known: {sorted(DATASETS)}.{did_you_mean(cfg.dataset, DATASETS)}")
     if not isinstance(cfg.backbone, str) or not timm.is_model(cfg.backbone):
-        raise ValueError(f"Unknown timm backbone {cfg.backbone!r} (--backbone).{_suggest(cfg.backbone, timm.list_models(), 5, 0.6)}"
+        raise ValueError(f"Unknown timm backbone {cfg.backbone!r} (--backbone).{did_you_mean(cfg.backbone, timm.list_models(), 5, 0.6)}"
                          " List names with timm.list_models('pattern*').")
     if cfg.pretrained is not None and not Path(cfg.pretrained).expanduser().is_file():
         raise ValueError(f"--pretrained {cfg.pretrained!r} is not a file: give a local checkpoint of {cfg.backbone!r} (weights are never downloaded).")
@@ -288,7 +282,7 @@ def _check_numbers(cfg):
 # %% ../nbs/10_config.ipynb #7120d639
 def _check_choices(cfg):
     "Every field with a fixed set of values (the fields a method owns are checked by its `options`)."
-    _choice(cfg, 'head_input', ('h', 'z'), " (pooled features or normalised)")
+    _choice(cfg, 'head_input', ('h', 'z'), "pooled features or normalised")
     _choice(cfg, 'amp', ('auto', 'no', 'bf16', 'fp16'))
     if cfg.amp == 'fp16' and (cfg.cpu or not torch.cuda.is_available()):
         raise ValueError("`amp` (--amp) = 'fp16' needs a CUDA GPU (float16 autocast and its GradScaler); on a CPU use --amp bf16 or --amp no.")

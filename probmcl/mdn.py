@@ -4,13 +4,14 @@
 
 # %% ../nbs/05_mdn.ipynb #f743e46d
 from __future__ import annotations
-import difflib, os, pickle, re
+import os, pickle, re
 from pathlib import Path
 from typing import NamedTuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import timm
+from .options import did_you_mean
 
 # %% auto #0
 __all__ = ['GMM', 'MDN', 'UnsafeFileError', 'safe_torch_load', 'check_safe_checkpoint', 'Encoder', 'feature_view',
@@ -63,8 +64,7 @@ class MDN(nn.Module):
 # %% ../nbs/05_mdn.ipynb #fbf52258
 def _check_backbone(name):
     if not isinstance(name, str) or not timm.is_model(name):
-        close = difflib.get_close_matches(str(name), timm.list_models(), n=5, cutoff=0.6)
-        hint = f" Close timm names: {', '.join(close)}." if close else " See timm.list_models('pattern*')."
+        hint = did_you_mean(name, timm.list_models(), 5, 0.6) or " See timm.list_models('pattern*')."
         raise ValueError(f"Unknown timm backbone `{name}`.{hint}")
 
 class UnsafeFileError(ValueError):

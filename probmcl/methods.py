@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_methods.ipynb #2a2c9610
 from __future__ import annotations
-import dataclasses, difflib, math, types, typing, warnings
+import dataclasses, types, typing, warnings
 from importlib.metadata import entry_points
 from dataclasses import dataclass, field
 from typing import Callable
@@ -15,12 +15,12 @@ from .mdn import MDN, Encoder, feature_view
 from .losses import ProbMCLLoss, AsymmetricLoss
 from .baselines import MultiLabelSupConLoss, KMCLHead, KMCLLoss
 from .spl import SinglePositiveLabels
+from .options import Option, coerce_field, check_value, did_you_mean
 
 # %% auto #0
 __all__ = ['STAGE_KINDS', 'METHODS', 'ENTRY_POINT_GROUP', 'MultiLabelModel', 'linear_head', 'mlp', 'ContrastiveNet',
            'ClassifierNet', 'KMCLNet', 'KMCLLogits', 'Stage', 'FullLabels', 'label_regime', 'register_method',
-           'load_plugins', 'method_class', 'coerce_field', 'Option', 'Method', 'TwoStage', 'ProbMCL', 'SupCon', 'ASL',
-           'Linear', 'BCE', 'KMCL']
+           'load_plugins', 'method_class', 'Method', 'TwoStage', 'ProbMCL', 'SupCon', 'ASL', 'Linear', 'BCE', 'KMCL']
 
 # %% ../nbs/09_methods.ipynb #004e1f8f
 class MultiLabelModel(nn.Module):
@@ -180,50 +180,6 @@ def method_class(name:str, # a `--method` name
     if name not in METHODS: load_plugins()
     return METHODS.get(name)
 
-# %% ../nbs/09_methods.ipynb #543de0c5
-def coerce_field(name:str, # a TrainConfig field (or a method's option), for the message
-                 hint, # its type hint
-                 v, # the value read from a file or a dict
-                ):
-    "`v` as the type of field `name`: lists to tuples, ints to floats, numeric strings (YAML's `1e-3`) and 'none' converted; a wrong type raises."
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    base, optional = (args[0] if args else hint), type(None) in typing.get_args(hint)
-    if optional and (v is None or (isinstance(v, str) and v.lower() in ('none', 'null'))): return None
-    bad = ValueError(f"`{name}` = {v!r} in the config: expected {getattr(base, '__name__', base)}"
-                     f"{' or null' if optional else ''}, got {type(v).__name__}.")
-    if base is bool:
-        if isinstance(v, bool): return v
-        raise bad
-    if base in (int, float):
-        if isinstance(v, str):
-            try: v = float(v)
-            except ValueError: raise bad from None
-        if isinstance(v, bool) or not isinstance(v, (int, float)): raise bad
-        if base is int:
-            if float(v) != int(v): raise bad
-            return int(v)
-        return float(v) if isinstance(v, int) else v
-    if base is tuple:                                            # mdn_hidden: widths
-        if isinstance(v, (list, tuple)) and all(isinstance(e, int) and not isinstance(e, bool) for e in v): return tuple(v)
-        raise bad
-    if base is dict and not isinstance(v, dict): raise bad
-    if base is str and not isinstance(v, str): raise bad
-    return v
-
-# %% ../nbs/09_methods.ipynb #98fba119
-@dataclass
-class Option:
-    "One setting a method declares: its default, a check of its value, and what the value must be (the words of the error)."
-    default:object=None # the value when `method_opts` does not set it; values are coerced to its type (None: any type)
-    check:Callable|None=None # predicate on the value: False (or an exception) refuses it; None: any value of the type
-    need:str='' # what the value must be, for the one-line error, e.g. 'must be > 0 (official KMCL 0.17)'
-    doc:str='' # what the option does
-    choices:tuple|None=None # the allowed values (a misspelling gets a did-you-mean)
-    field:bool=False # the value is the `TrainConfig` field of the option's name (the built-in methods), not in `method_opts`
-
-def _refused(name, where, v, need):
-    return ValueError(f"`{name}` ({where}) = {v!r}: {need or 'refused by the check the method declares'}.")
-
 # %% ../nbs/09_methods.ipynb #2f708d8d
 class Method:
     "A training method: `build` the model, list its `stages`, declare its `options`, `check` its settings. Losses see the global batch."
@@ -246,7 +202,8 @@ class Method:
         if v is None and o.default is None: return None
         try: return v if o.default is None else coerce_field(name, type(o.default), v)
         except ValueError:
-            raise _refused(name, f"--method-opts of --method {cls.name}", v, f"expected {type(o.default).__name__}; {o.need}".rstrip('; ')) from None
+            raise ValueError(f"`{name}` (--method-opts of --method {cls.name}) = {v!r}: "
+                             f"{f'expected {type(o.default).__name__}; {o.need}'.rstrip('; ')}.") from None
     @classmethod
     def check_options(cls, cfg # a `TrainConfig`
                      ):
@@ -256,26 +213,15 @@ class Method:
         mine, fields = [k for k, o in cls.options.items() if not o.field], {f.name for f in dataclasses.fields(cfg)}
         for k in opts:
             if k in mine: continue
-            close = difflib.get_close_matches(str(k), mine, 1, 0.5)
             raise ValueError(f"`method_opts` (--method-opts) has unknown key {k!r} for --method {cls.name}"
                              + (f" (a TrainConfig field: set it with --{k.replace('_', '-')})" if k in fields else '')
                              + f"; its options: {', '.join(f'{n}={cls.options[n].default!r}' for n in mine) or 'none'}."
-                             + (f" Did you mean {close[0]!r}?" if close else ''))
+                             + did_you_mean(k, mine, 1))
         hints = typing.get_type_hints(type(cfg))
         for name, o in cls.options.items():
             v, where = cls.option(cfg, name), (f"--{name.replace('_', '-')}" if o.field else f"--method-opts of --method {cls.name}")
             if v is None and (type(None) in typing.get_args(hints[name]) if o.field else o.default is None): continue
-            number = isinstance(v, (int, float)) and not isinstance(v, bool)
-            if (number and not math.isfinite(v)) or (o.field and not number and hints[name] in (int, float)):
-                raise _refused(name, where, v, o.need)
-            if o.choices is not None and v not in o.choices:
-                close = difflib.get_close_matches(str(v), list(o.choices), 3, 0.5)
-                raise ValueError(f"`{name}` ({where}) must be one of {', '.join(map(repr, o.choices))}{f' ({o.need})' if o.need else ''}, "
-                                 f"got {v!r}." + (f" Did you mean {', '.join(map(repr, close))}?" if close else ''))
-            if o.check is not None:
-                try: ok = o.check(v)
-                except Exception: ok = False
-                if not ok: raise _refused(name, where, v, o.need)
+            check_value(name, where, v, dataclasses.replace(o, number=o.number or (o.field and hints[name] in (int, float))))
 
     def encoder(self, cfg) -> Encoder: return Encoder(cfg.backbone, pretrained=cfg.pretrained, **cfg.backbone_kwargs)
     def build(self, cfg, n_classes:int) -> MultiLabelModel:

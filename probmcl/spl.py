@@ -14,6 +14,7 @@ from typing import Callable, NamedTuple
 import torch, torch.nn as nn, torch.nn.functional as F
 from .metrics import average_precision
 from .loop import fit_epoch
+from .splits import label_matrix
 
 # %% ../nbs/21_spl.ipynb #8174e713
 def single_positive(labels:torch.Tensor, # [N, C] full labels (> 0 = positive)
@@ -327,10 +328,10 @@ def fit_linear_spl(feats:torch.Tensor, # [N, D] fixed training features
 
 # %% ../nbs/21_spl.ipynb #a779dad8
 def _labels_of(ds)->torch.Tensor:
-    "The [N, C] labels of a dataset of this package, or of a `Subset` of one."
-    if isinstance(ds, torch.utils.data.Subset): return torch.as_tensor(_labels_of(ds.dataset))[torch.as_tensor(ds.indices)]
-    if not hasattr(ds, 'labels'): raise ValueError(f"{type(ds).__name__} has no `.labels` ([N, C]); single positive labels need it.")
-    return torch.as_tensor(ds.labels)
+    "The [N, C] 0/1 labels of a dataset (`probmcl.splits.label_matrix`), which single positive labels need."
+    Y = label_matrix(ds)
+    if Y is None: raise ValueError(f"{type(getattr(ds, 'dataset', ds)).__name__} has no `.labels` ([N, C]); single positive labels need it.")
+    return Y
 
 class SinglePositiveTargets(torch.utils.data.Dataset):
     "Training set with single positive labels: `ds[i] = (image, SinglePositiveTarget(observed_i, full_i, i))`."

@@ -126,12 +126,12 @@ def build_datasets(cfg, # a `TrainConfig`
 # %% ../nbs/04_splits.ipynb #6683bb9e
 def label_matrix(ds, # a dataset with `labels` [N, C], or a `Subset` of one
                 ) -> torch.Tensor|None: # [N, C] bool, or None when the dataset has no label matrix
-    "The 0/1 labels of a dataset (or of a `Subset`'s images) without loading any image."
-    base, idx = (ds.dataset, list(ds.indices)) if isinstance(ds, Subset) else (ds, None)
-    Y = getattr(base, 'labels', None)
-    if Y is None: return None
-    Y = torch.as_tensor(np.asarray(Y)) > 0
-    return Y if idx is None else Y[idx]
+    "The 0/1 labels of a dataset (or of a `Subset`'s images, a `Subset` of a `Subset` too) without loading any image."
+    if isinstance(ds, Subset):
+        Y = label_matrix(ds.dataset)
+        return None if Y is None else Y[list(ds.indices)]
+    Y = getattr(ds, 'labels', None)
+    return None if Y is None else torch.as_tensor(np.asarray(Y)) > 0
 
 def repeat_factors(labels, # [N, C] 0/1 training labels
                    threshold:float, # t: classes rarer than this fraction of images are repeated

@@ -12,13 +12,12 @@ import torch
 import torch.nn as nn
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
-import timm
 from fastprogress.fastprogress import progress_bar
 from .metrics import METRIC_KEYS, multilabel_metrics, f1_thresholds, per_class_metrics
 from .dist import gather_tree, map_tree
-from .checkpoint import (seed_everything, mix_seed, seed_worker, rng_state, set_rng_state, atomic_write,
-                                save_weights, load_weights, save_checkpoint, load_checkpoint, RunLock, check_output_folder,
-                                check_existing_run, clear_run, checkpoint_name)
+from .seeding import RNG_STREAMS, seed_everything, mix_seed, seed_worker, rng_state, set_rng_state
+from .checkpoint import atomic_write, load_weights, save_checkpoint, load_checkpoint, checkpoint_name
+from .runfolder import RunLock, check_output_folder, check_existing_run, clear_run, write_run_folder
 from .splits import build_datasets, label_matrix, RepeatFactorSampler
 from .transforms import TransformDataset
 from .mdn import UnsafeFileError
@@ -26,18 +25,14 @@ from .methods import METHODS, Method, MultiLabelModel, label_regime
 from .config import TrainConfig, validate_config, RUNTIME_FIELDS, run_identity, code_fingerprint
 from .precision import Precision
 from .loop import fit_epoch
-from .transforms import TwoViews, train_transforms, test_transforms
+from .transforms import TwoViews, train_transforms, test_transforms_of, preprocess_for
 from .scoring import score_images
-from .report import write_csv, plot_curves, metrics_table, plot_per_class
+from .report import write_csv, metrics_table
 
 # %% auto #0
-__all__ = ['RNG_STREAMS', 'DATA_FILE_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'first_stage_key',
-           'keep_stage', 'reuse_stage', 'one_cycle', 'StageRun', 'freeze_except', 'setup_stage', 'train_one_epoch',
-           'evaluate', 'end_of_epoch', 'tune_thresholds', 'per_class_report', 'write_run_files', 'final_evaluation',
-           'train', 'run_stages']
-
-# %% ../nbs/17_trainer.ipynb #02651ff5
-RNG_STREAMS = dict(augment=1, shuffle=2, workers=3, val_split=7) # stream ids of `mix_seed` (changing one changes every run)
+__all__ = ['DATA_FILE_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'first_stage_key', 'keep_stage',
+           'reuse_stage', 'one_cycle', 'StageRun', 'freeze_except', 'setup_stage', 'train_one_epoch', 'evaluate',
+           'end_of_epoch', 'tune_thresholds', 'per_class_report', 'final_evaluation', 'train', 'run_stages']
 
 # %% ../nbs/17_trainer.ipynb #e65abe83
 @dataclass
@@ -89,10 +84,10 @@ def prepare_run(cfg:TrainConfig, # a validated config
         if dropped:
             atomic_write(Path(cfg.out) / 'skipped_images.txt', lambda p: Path(p).write_text('\n'.join(dropped) + '\n'))
             log(f"[data] --skip-broken: {len(dropped)} missing or unreadable images dropped, listed in {Path(cfg.out) / 'skipped_images.txt'}")
-    dcfg = timm.data.resolve_model_data_config(model.encoder.model)
-    train_tf = train_transforms(cfg.img_size, dcfg['mean'], dcfg['std'], randaugment=cfg.randaugment,
+    preprocess = preprocess_for(model.encoder.model, cfg.img_size)
+    train_tf = train_transforms(cfg.img_size, preprocess['mean'], preprocess['std'], randaugment=cfg.randaugment,
                                 num_ops=cfg.ra_ops, magnitude=cfg.ra_magnitude)
-    test_tf = test_transforms(cfg.img_size, dcfg['mean'], dcfg['std'])
+    test_tf = test_transforms_of(preprocess)
     P, per = acc.num_processes, cfg.batch_size // acc.num_processes
     if len(labels.train_ds) // P < per:
         raise ValueError(f"`batch_size` (--batch-size) = {cfg.batch_size} is larger than the training set "
@@ -106,8 +101,6 @@ def prepare_run(cfg:TrainConfig, # a validated config
     if val_raw is test_raw:
         warnings.warn("val_frac=0 (--val-frac 0): validation is the test split, so every choice made on it is selected on "
                       "test; use --val-frac 0.1 for results you report.")
-    preprocess = dict(img_size=cfg.img_size, mean=list(dcfg['mean']), std=list(dcfg['std']), resize='squash to img_size x img_size',
-                      interpolation='bilinear, antialiased', channels='RGB', scale='[0, 1] then normalise')
     return RunState(cfg, acc, Precision(cfg.amp, acc.device, cfg.channels_last), method, model, stages, labels.train_ds, train_tf, val_dl,
                     test_dl, classes, sizes, log, preprocess, timings=dict(data_s=time.perf_counter() - t0),
                     stage_key=first_stage_key(cfg, method) if cfg.stage_cache and len(stages) > 1 else None)
@@ -361,21 +354,6 @@ def per_class_report(rs:RunState, # the run
                  recall=pct(at['recall'][j]), threshold=round(float(thresholds[j]), 4), F1_tuned=pct(tu['F1'][j]),
                  precision_tuned=pct(tu['precision'][j]), recall_tuned=pct(tu['recall'][j])) for j, c in enumerate(rs.classes)]
 
-def write_run_files(rs:RunState, # the run
-                    res:dict, # what `final_evaluation` returns
-                    thresholds:torch.Tensor, # [C] per-class thresholds
-                    per_class:list|None=None, # `per_class_report` rows: per_class.csv and per_class.png
-                   ):
-    "The self-contained run folder: weights, config, classes, preprocessing, thresholds, metrics, curves and the per-class report."
-    out, cfg = rs.out, rs.cfg
-    save_weights(out / 'model.safetensors', rs.model, dict(method=cfg.method, backbone=cfg.backbone))
-    files = {'config.json': cfg.to_dict(), 'classes.json': rs.classes, 'preprocess.json': rs.preprocess,
-             'thresholds.json': dict(zip(map(str, rs.classes), thresholds.tolist())), 'metrics.json': res}
-    for name, obj in files.items():
-        atomic_write(out / name, lambda p, obj=obj: Path(p).write_text(json.dumps(obj, indent=1, default=str)))
-    if rs.history: write_csv(out / 'metrics.csv', rs.history); plot_curves(rs.history, out / 'curves.png')
-    if per_class: write_csv(out / 'per_class.csv', per_class); plot_per_class(per_class, out / 'per_class.png')
-
 # %% ../nbs/17_trainer.ipynb #cdf8eb09
 def final_evaluation(rs:RunState, # the run, after its last epoch
                      t_start:float, # `time.perf_counter()` at the start of `train`
@@ -402,7 +380,7 @@ def final_evaluation(rs:RunState, # the run, after its last epoch
     if cfg.log_with:
         acc.log({f'test/{k}': v for k, v in test.items()} | {f'test_tuned/{k}': v for k, v in tuned.items()}, step=rs.global_step)
     if acc.is_main_process:
-        write_run_files(rs, res, thr, per_class)
+        write_run_folder(out, m, cfg, rs.classes, rs.preprocess, thr, res, rs.history, per_class)
         split = 'val' if rs.sizes['n_val'] else 'test (no separate val split)'
         worst = ', '.join(f"{r['cls']} {r['AP']:.1f}" for r in sorted((r for r in per_class if r['AP'] != ''), key=lambda r: r['AP'])[:3])
         rs.log(f"\nTest metrics (%), {cfg.method} on {cfg.dataset}, {rs.timings['total_s']:.0f}s (choices made on {split}):\n"

@@ -14,7 +14,8 @@ import torchvision.transforms.v2 as v2
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 # %% auto #0
-__all__ = ['open_rgb', 'train_transforms', 'test_transforms', 'transforms_for', 'TwoViews', 'TransformDataset']
+__all__ = ['open_rgb', 'train_transforms', 'test_transforms', 'transforms_for', 'TwoViews', 'preprocess_for',
+           'test_transforms_of', 'TransformDataset']
 
 # %% ../nbs/02_transforms.ipynb #ee001bbc
 def open_rgb(path:str|Path, # an image file
@@ -79,6 +80,21 @@ class TwoViews:
         self.transform = transform
     def __call__(self, img): return self.transform(img), self.transform(img)
     def __repr__(self): return f"TwoViews({self.transform!r})"
+
+# %% ../nbs/02_transforms.ipynb #e848cb34
+def preprocess_for(model, # a timm model (nn.Module)
+                   img_size:int|tuple, # the run's image size
+                  ) -> dict: # img_size, mean, std, resize, interpolation, channels, scale (what preprocess.json holds)
+    "How a run prepares test images for `model`: its size, timm's mean and std, and the steps of `test_transforms`."
+    from timm.data import resolve_model_data_config
+    dc = resolve_model_data_config(model)
+    return dict(img_size=img_size, mean=list(dc['mean']), std=list(dc['std']), resize='squash to img_size x img_size',
+                interpolation='bilinear, antialiased', channels='RGB', scale='[0, 1] then normalise')
+
+def test_transforms_of(preprocess:dict, # what `preprocess_for` returned (a run's preprocess.json)
+                      ) -> v2.Compose: # PIL image -> float tensor [3, H, W]
+    "The test transform a run's `preprocess` describes."
+    return test_transforms(preprocess['img_size'], preprocess['mean'], preprocess['std'])
 
 # %% ../nbs/02_transforms.ipynb #6343a193
 class TransformDataset(Dataset):

@@ -12,13 +12,14 @@ from the committed CSVs.
    cannot be installed without a download; the landing page is plain markdown, so joining its cells is the same.
 The test suite runs this script and fails if it changes a committed file.
 """
-import csv, json, sys
+import csv, json, subprocess, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(root / 'bench'))
-from benchmark import results_markdown
-import real
+
+def bench(script, *args) -> str:
+    "What `python bench/SCRIPT ARGS` prints: the bench scripts make the tables' markdown, this script only runs them."
+    return subprocess.run([sys.executable, str(root / 'bench' / script), *args], capture_output=True, text=True, check=True, cwd=root).stdout
 
 def rows(name):
     p = root / 'data' / name
@@ -48,23 +49,23 @@ def diagnosis_markdown():
             f"({f(st, 'grad_nll'):.2g} vs {f(st, 'grad_pcl'):.2g} per image). By the end Sim at the encoder's width is "
             f"saturated: {100 * f(end, 'sim_below_1e-3'):.0f} % of pairs of different images have Sim < 0.001.")
     opts = rows('probmcl_options_pretrained.csv')
-    bench = [r for r in rows('benchmark_pretrained.csv') if r['method'] == 'probmcl (frozen, paper protocol)']
+    bench = [r for r in rows('benchmark_pretrained.csv') if r['entry'] == 'probmcl (frozen, paper protocol)']
     base = [r for r in bench if r['seed'] == '0']
     if opts and base:
-        cands = [dict(base[0], method="the benchmark's scales")] + opts
+        cands = [dict(base[0], entry="the benchmark's scales")] + opts
         best = max(cands, key=lambda r: float(r['val_mAP']))
-        listing = '; '.join(f"{r['method']}: {float(r['val_mAP']):.1f}" for r in cands)
+        listing = '; '.join(f"{r['entry']}: {float(r['val_mAP']):.1f}" for r in cands)
         vals = [float(r['val_mAP']) for r in bench]
         spread = f"; this row's val mAP spans {min(vals):.1f}–{max(vals):.1f} over {len(vals)} seeds" if len(vals) > 1 else ''
         verdict = ("on seed 0 none of the named options beats the benchmark's scales on val" if best is cands[0]
-                   else f"on seed 0 the best on val is *{best['method']}* (test mAP {float(best['mAP']):.1f}, scored once)")
+                   else f"on seed 0 the best on val is *{best['entry']}* (test mAP {float(best['mAP']):.1f}, scored once)")
         text += f" Named options, frozen protocol, val mAP ({listing}): {verdict}{spread}."
     return text
 
 def seeds_sentence():
     "How many seeds the tables hold, from the CSVs."
     import pandas as pd
-    n = [pd.read_csv(root / 'data' / f).groupby('method').seed.nunique() for f in ('benchmark_pretrained.csv', 'benchmark_scratch.csv')
+    n = [pd.read_csv(root / 'data' / f).groupby('entry').seed.nunique() for f in ('benchmark_pretrained.csv', 'benchmark_scratch.csv')
          if (root / 'data' / f).exists()]
     lo, hi = min(int(x.min()) for x in n), max(int(x.max()) for x in n)
     return (f"{hi} seeds per method" if lo == hi else f"{lo} to {hi} seeds per method (the `seeds` column)") + ", mean ± std;"
@@ -84,15 +85,15 @@ REAL_INTRO = ("`python bench/real.py SET` runs `probmcl_compare` on one of the r
 
 def headline_cell():
     "The landing page's second section: ProbMCL's verdict on each real set, from data/real_*.csv."
-    lines = real.headline()
+    lines = real['headline']
     if not lines: return None
-    verdicts = [real.primary_verdict(l) for l in lines.splitlines()]   # a tie note's runner-up verdict is not counted
+    verdicts = real['primary_verdicts']                            # a tie note's runner-up verdict is not counted
     count = lambda w: sum(w in l for l in verdicts)
     wins = count(' beats ')
     tally = ', '.join(f"{w} on {n} of {len(verdicts)}" for w, n in (('trails', count(' trails ')), ('wins', wins),
                                                                    ('is not measurably different', count('no measurable difference'))) if n)
     if not wins: tally += ' and wins on none'                                      # say the negative result plainly
-    axis = '\n'.join(real.budget_headline(n) for n in real.BUDGETS)
+    axis = '\n'.join(real['budget_headlines'])
     return ("## On real photographs\n\nDoes ProbMCL help on real images? **Along a budget axis** (`python bench/real.py "
             "budgets SET`: asl, bce, probmcl:paper and probmcl:frozen, each tuned on val over the same grid of lr and α, "
             "3 seeds at each budget):\n\n" + axis + "\n\n**At the short budget** (4 or 6 epochs per run, about 130 contrastive "
@@ -101,7 +102,7 @@ def headline_cell():
             "fundus photographs, film posters), the same 8 entries at equal budgets, 3 seeds each, every choice made on "
             "validation and the test split scored once. ProbMCL's best variant (chosen on val) against the best other "
             f"entry (chosen on val): it {tally}"
-            + (f" (the other {len(real.SETS) - len(verdicts)} tables are still filling)" if len(verdicts) < len(real.SETS) else '')
+            + (f" (the other {real['n_sets'] - len(verdicts)} tables are still filling)" if len(verdicts) < real['n_sets'] else '')
             + ".\n\n" + lines + "\n\nThe tables, budgets, wall times and a diagnosis "
             "of each set are under *Results* below; `probmcl_compare` answers *which loss for my data?* on your own images, "
             "and with `--budgets` and `--tune` whether its answer holds at larger budgets with every entry tuned "
@@ -110,13 +111,13 @@ def headline_cell():
 def results_cell():
     return ("## Results\n\nGenerated from the CSV files in `data/` by `scripts/readme.py`. Every run holds out 10 % of its "
             "training images for validation (20 % on the budget axis, where val also chooses each entry's lr and α); every choice (recipe, variant, thresholds) is made on val, and the test split "
-            "is scored once, after the last epoch.\n\n### Real photographs\n\n" + REAL_INTRO + "\n\n" + real.results_markdown()
+            "is scored once, after the last epoch.\n\n### Real photographs\n\n" + REAL_INTRO + "\n\n" + real['results']
             + "\n\n### Synthetic canvases (MultiFashion)\n\n" + seeds_sentence()[0].upper() + seeds_sentence()[1:] + " "
             "equal epochs per table, wall times per run on one CPU thread. `python bench/benchmark.py queue` fills the "
             "tables (about two hours each on 2 cores), `python bench/benchmark.py table` prints them. Baselines run with their "
             "reference settings (plain linear head, ASL focusing weights detached, KMCL at τ 0.17); ProbMCL and SupCon with "
             "per-dimension NLL, λ 1, the MDN's torch init and a BatchNorm head (`CONTRASTIVE` in `bench/benchmark.py`).\n\n"
-            + results_markdown() + "\n\n" + diagnosis_markdown() +
+            + bench('benchmark.py', 'table').rstrip('\n') + "\n\n" + diagnosis_markdown() +
             "\n\nOne-seed exploratory tables (single positive labels, Query2Label, the ProbMCL hyper-parameter sweep) live "
             "in their notebooks ([21_spl](nbs/21_spl.ipynb), [20_query2label](nbs/20_query2label.ipynb), "
             "[19_runs](nbs/19_runs.ipynb)).")
@@ -132,6 +133,7 @@ def set_cell(nb, heading, text, after):
         nb['cells'].insert(i + 1, dict(cell_type='markdown', metadata={}, source=[])); cells = [nb['cells'][i + 1]]
     cells[0]['source'] = text.splitlines(keepends=True)
 
+real = json.loads(bench('real.py', 'readme'))   # the real sets' headline, verdicts and tables
 nb_path = root / 'index.ipynb'
 old = nb_path.read_text()
 nb = json.loads(old)

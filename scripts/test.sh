@@ -39,6 +39,9 @@ if bash scripts/jupyterlab_check.sh --fast > "$logdir/jupyterlab.log" 2>&1; then
   echo "FAILED jupyterlab (bash scripts/jupyterlab_check.sh --fast):"
   tail -30 "$logdir/jupyterlab.log" | sed 's/^/    /'; failed=$((failed+1)); fi
 echo "[test] jupyterlab finished in $(( $(date +%s) - t0 ))s"
+# The committed tables against the sentences that quote them (scripts/check_data.py: one check per claim).
+if python scripts/check_data.py > "$logdir/check_data.log" 2>&1; then passed=$((passed+1)); tail -1 "$logdir/check_data.log"; else
+  echo "FAILED data checks (python scripts/check_data.py):"; sed 's/^/    /' "$logdir/check_data.log" | tail -20; failed=$((failed+1)); fi
 # The GPU check's code paths on the CPU at tiny sizes, so that the script is ready for the first GPU (bench/gpu_check.sh).
 t0=$(date +%s)
 if bash bench/gpu_check.sh --dry-run > "$logdir/gpu_check.log" 2>&1; then passed=$((passed+1)); else
