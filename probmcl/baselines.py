@@ -126,6 +126,7 @@ def _kernel_log(p: KMCLParams) -> torch.Tensor:
         return -0.5 * sq / p.var
     return -0.5 * ((f[:, None, :] - p.mu) ** 2 / p.var).sum(-1)
 
+# %% ../nbs/08_baselines.ipynb #d1a76ccc
 def kmcl_reconstruction(
     logits: torch.Tensor,  # [B, C] mixture-weight logits pi (weights sigmoid(pi))
     p: KMCLParams,  # kernels
@@ -142,6 +143,7 @@ def kmcl_reconstruction(
     log_ratio = torch.where(has, log_ratio, torch.full_like(log_ratio, math.log(eps) if eps > 0 else 0.0))
     return -log_ratio.mean()
 
+# %% ../nbs/08_baselines.ipynb #81cb2d3d
 def kmcl_contrastive(
     p: KMCLParams,  # kernels
     y: torch.Tensor,  # [B, C] 0/1 labels
@@ -173,6 +175,7 @@ def kmcl_contrastive(
 def _compute_dtype(*ts):
     return torch.float64 if any(t.dtype == torch.float64 for t in ts) else torch.float32
 
+# %% ../nbs/08_baselines.ipynb #943c1b16
 class KMCLLoss(nn.Module):
     "KMCL objective: ASL on the logits + reconstruction + Bhattacharyya contrastive loss (one stage)."
     def __init__(

@@ -75,6 +75,7 @@ def _scramble(items:np.ndarray, # [m, h, w] uint8 images, h and w multiples of `
     b = np.take_along_axis(b, perm[:, :, None, None], axis=1)
     return b.reshape(m, gh, gw, block, block).transpose(0, 1, 3, 2, 4).reshape(m, h, w)
 
+# %% ../nbs/01_canvases.ipynb #870435a1
 def compose_canvases(src_images:np.ndarray, # [M, h, w] uint8 source images, already at cell size
                      src_labels:np.ndarray, # [M] class of each source image
                      pool:np.ndarray, # indices into `src_images` that this split may use
@@ -154,6 +155,7 @@ class CanvasDataset(Dataset):
 DIGIT_CLASSES = [str(d) for d in range(10)]
 DIGIT_COMPANIONS = [(0, 6), (1, 7), (2, 5), (3, 8), (4, 9)]
 
+# %% ../nbs/01_canvases.ipynb #1cbda839
 def load_digit_images()->tuple: # (images [1797, 8, 8] uint8 in 0..255, targets [1797] int64)
     "The real scikit-learn handwritten digits as uint8 images (grey levels 0..16 mapped to round(v*255/16))."
     import importlib.util
@@ -167,6 +169,7 @@ def load_digit_images()->tuple: # (images [1797, 8, 8] uint8 in 0..255, targets 
         b = load_digits(); ims, tg = b.images, b.target
     return np.rint(ims * (255 / 16)).astype(np.uint8), tg.astype(np.int64)
 
+# %% ../nbs/01_canvases.ipynb #8883db50
 def digits_split(targets:np.ndarray, # [M] class of each source digit
                  test_frac:float=0.25, # fraction of each class held out as test sources
                  split_seed:int=0, # seed of the split (fixed, independent of the canvas seed)
@@ -180,6 +183,7 @@ def digits_split(targets:np.ndarray, # [M] class of each source digit
     test = np.sort(np.concatenate(test)); train = np.setdiff1d(np.arange(len(targets)), test)
     return train, test
 
+# %% ../nbs/01_canvases.ipynb #82e7b89f
 class MultiDigits(CanvasDataset):
     "Multi-label canvases of real scikit-learn digits (10 classes, 1-3 per canvas) with companion-pair co-occurrence."
     def __init__(self,
@@ -213,6 +217,7 @@ class MultiDigits(CanvasDataset):
 # %% ../nbs/01_canvases.ipynb #a6881c8e
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.int16, 0x0C: np.int32, 0x0D: np.float32, 0x0E: np.float64}
 
+# %% ../nbs/01_canvases.ipynb #eccd6562
 def read_idx(path:str|Path, # an idx file (`*-ubyte`), plain or gzipped (`.gz`)
             )->np.ndarray: # the array, with the file's shape and dtype (native byte order)
     "Read an idx file (the MNIST / Fashion-MNIST format), gzipped or not."
@@ -233,6 +238,7 @@ FASHION_ROOT = '/usr/share/datasets/fashion-mnist'
 FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
 FASHION_COMPANIONS = [(0, 1), (2, 7), (3, 5), (4, 9), (6, 8)]
 
+# %% ../nbs/01_canvases.ipynb #e13c129d
 def _find_idx(root:Path, name:str)->Path:
     for p in (root / f'{name}.gz', root / name):
         if p.exists(): return p
@@ -241,6 +247,7 @@ def _find_idx(root:Path, name:str)->Path:
         f"(`apt-get install dataset-fashion-mnist`, files go to {FASHION_ROOT}) or pass `root=` a folder holding "
         f"train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (.gz or not).")
 
+# %% ../nbs/01_canvases.ipynb #7909c7b8
 def load_fashion(root:str|Path=FASHION_ROOT, # folder with the four Fashion-MNIST idx files
                  split:str='train', # 'train' (60,000 images) or 'test' (the 10,000 t10k images)
                 )->tuple: # (images [M, 28, 28] uint8, targets [M] int64)
@@ -252,6 +259,7 @@ def load_fashion(root:str|Path=FASHION_ROOT, # folder with the four Fashion-MNIS
         raise ValueError(f"Fashion-MNIST {pre} files in {root} disagree: images {ims.shape} {ims.dtype}, labels {tg.shape}.")
     return ims, tg.astype(np.int64)
 
+# %% ../nbs/01_canvases.ipynb #4201d778
 class MultiFashion(CanvasDataset):
     "Multi-label 56x56 canvases of real Fashion-MNIST items (10 classes, 1-4 per canvas), outfit co-occurrence, mild clutter and noise."
     def __init__(self,
@@ -312,6 +320,7 @@ def label_stats(labels:torch.Tensor, # [N, C] 0/1 labels
                 n_empty=int((card == 0).sum()), counts=counts.long(), frequency=(counts / max(N, 1)).float(),
                 cooccurrence=co.long(), conditional=(co / counts.clamp(min=1)[:, None]).float())
 
+# %% ../nbs/01_canvases.ipynb #61cfaed4
 def _heat(ax, m, classes, title, fontsize=7):
     im = ax.imshow(m, cmap='viridis'); ax.set_title(title, fontsize=9)
     C = len(classes); ticks = range(C) if C <= 30 else []
@@ -320,6 +329,7 @@ def _heat(ax, m, classes, title, fontsize=7):
         ax.set_xticklabels(classes, rotation=90, fontsize=fontsize); ax.set_yticklabels(classes, fontsize=fontsize)
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
 
+# %% ../nbs/01_canvases.ipynb #95591578
 def plot_label_stats(labels:torch.Tensor, # [N, C] 0/1 labels
                      classes:Sequence[str]|None=None, # C class names
                      generating:np.ndarray|None=None, # [C, C] generating co-occurrence weights W to show too

@@ -29,6 +29,7 @@ def atomic_write(path:Path|str, # final file name
     finally:
         if tmp.exists(): tmp.unlink()
 
+# %% ../nbs/12_checkpoint.ipynb #e6429232
 def save_weights(path:Path|str, # a .safetensors file
                  module:nn.Module, # whose state dict is saved
                  metadata:dict|None=None, # small string metadata (values are str()-ed)
@@ -38,6 +39,7 @@ def save_weights(path:Path|str, # a .safetensors file
     sd = {k: v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
     atomic_write(path, lambda p: save_file(sd, str(p), metadata={k: str(v) for k, v in (metadata or {}).items()}))
 
+# %% ../nbs/12_checkpoint.ipynb #5f78d216
 def load_weights(path:Path|str, # a .safetensors file written by `save_weights`
                  module:nn.Module, # receives the weights
                  strict:bool=True, # every key must match (`nn.Module.load_state_dict`)
@@ -53,23 +55,27 @@ def load_weights(path:Path|str, # a .safetensors file written by `save_weights`
 class CheckpointError(RuntimeError):
     "A checkpoint folder that cannot be used (named in the message, with the fix)."
 
+# %% ../nbs/12_checkpoint.ipynb #dee638f7
 def checkpoint_name(stage:int, # index of the stage
                     epoch:int, # epochs finished in that stage
                    ) -> str:
     "The folder name of a checkpoint: `s{stage}-e{epoch:04d}` (sorts in training order)."
     return f"s{stage}-e{epoch:04d}"
 
+# %% ../nbs/12_checkpoint.ipynb #887eb695
 def read_state(path:Path|str, # a checkpoint's state.pt
               ) -> dict: # tensors and plain values
     "A checkpoint's state with `weights_only=True`: a file holding anything else raises `UnsafeFileError` and none of it runs."
     return safe_torch_load(path, "a checkpoint of older probmcl code, or an altered file; start the run again without --resume, or with another --out")
 
+# %% ../nbs/12_checkpoint.ipynb #ed50784f
 def _complete(ckpt_dir:Path) -> list:
     "Complete checkpoint folders, newest first (the one LATEST names first of all)."
     dirs = sorted((p for p in ckpt_dir.glob('s*-e*') if p.is_dir() and (p / 'state.pt').exists()), reverse=True)
     latest = (ckpt_dir / 'LATEST').read_text().strip() if (ckpt_dir / 'LATEST').exists() else None
     return sorted(dirs, key=lambda p: p.name != latest)   # stable: LATEST first, the rest newest first
 
+# %% ../nbs/12_checkpoint.ipynb #2ecf8f9e
 def save_checkpoint(ckpt_dir:Path|str, # OUT/ckpt
                     model:nn.Module, # the whole MultiLabelModel (encoder, head, aux)
                     state:dict, # optimizer, scheduler, scaler, rng, stage, epoch, history ...

@@ -23,6 +23,7 @@ def _json_object(flag):
         return v
     return parse
 
+# %% ../nbs/18_cli.ipynb #13f63702
 def _key_value(s):
     k, eq, v = s.partition('=')
     if not eq or not k.strip(): raise argparse.ArgumentTypeError(f"--opt takes KEY=VALUE, e.g. --opt gamma=3; got {s!r}")
@@ -30,11 +31,13 @@ def _key_value(s):
     except json.JSONDecodeError: pass                            # plain text
     return k.strip(), v
 
+# %% ../nbs/18_cli.ipynb #757748da
 def _optional(base):
     def parse(s): return None if s.lower() == 'none' else base(s)
     parse.__name__ = base.__name__
     return parse
 
+# %% ../nbs/18_cli.ipynb #44ab45eb
 def _flag_kwargs(name:str, hint, doc:str, default) -> dict:
     "argparse keyword arguments of one TrainConfig field from its type hint."
     flag = '--' + name.replace('_', '-')
@@ -72,6 +75,7 @@ def train_parser(prog:str='probmcl_train', # the console script's name
 # %% ../nbs/18_cli.ipynb #68564a03
 LAUNCH_ONLY = ('resume', 'overwrite')   # how a run was started, not what it is: flags only, never taken from a --config file
 
+# %% ../nbs/18_cli.ipynb #23472207
 def config_from_args(recipe_name:str='quickstart', # a key of `RECIPES`
                      config:str|None=None, # a JSON/YAML file of TrainConfig fields, applied over the recipe
                      **flags, # TrainConfig fields given on the command line (applied last)
@@ -86,6 +90,7 @@ def config_from_args(recipe_name:str='quickstart', # a key of `RECIPES`
         cfg = cfg.merge(layer)
     return cfg
 
+# %% ../nbs/18_cli.ipynb #f1e8e196
 def config_from_parsed(args:dict, # `vars()` of what `train_parser` parsed, without the caller's own flags
                        validate:bool=True, # `validate_config` the result (`probmcl_compare` validates each entry's run instead)
                       ) -> TrainConfig:
@@ -102,6 +107,7 @@ def config_from_parsed(args:dict, # `vars()` of what `train_parser` parsed, with
     check_launch_flags(cfg.resume, cfg.overwrite)
     return cfg
 
+# %% ../nbs/18_cli.ipynb #cb44db20
 def probmcl_train(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                  ):
     "Console script `probmcl_train`: parse the flags, train, print the metrics table; errors become one-line messages."

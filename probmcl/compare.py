@@ -46,6 +46,7 @@ def _value(s:str):
     try: return json.loads(s)
     except json.JSONDecodeError: return s
 
+# %% ../nbs/28_compare.ipynb #73fa4a46
 def parse_entry(text:str, # 'asl', 'probmcl:frozen', or 'probmcl:lam=1,nll_norm=per_dim'
                 variants:dict|None=None, # named variants (default `VARIANTS`), e.g. from a --variants file
                ) -> dict: # the entry's TrainConfig overrides, `method` included
@@ -66,6 +67,7 @@ def parse_entry(text:str, # 'asl', 'probmcl:frozen', or 'probmcl:lam=1,nll_norm=
         kw[k.strip()] = _value(v.strip())
     return kw
 
+# %% ../nbs/28_compare.ipynb #73ea3db8
 def load_variants(path:str|Path, # a JSON or YAML file: {name: {option: value, ...}, ...}
                  ) -> dict: # `VARIANTS` updated with the file's entries
     "Named variants from a small file; each entry names its `method` (or is named 'method:...')."
@@ -77,14 +79,17 @@ def load_variants(path:str|Path, # a JSON or YAML file: {name: {option: value, .
 # %% ../nbs/28_compare.ipynb #74835198
 COMPARE_COLS = ('entry', 'method', 'seed') + METRIC_KEYS + ('val_mAP', 'epochs', 'wall_s', 'amp', 'run_dir', 'error')
 
+# %% ../nbs/28_compare.ipynb #3c0a881f
 def slug(entry:str) -> str:
     "A folder name for an entry: letters, digits, '-', '_', '.' and '=' kept, the rest '-'."
     return re.sub(r'[^A-Za-z0-9_.=-]+', '-', entry).strip('-')
 
+# %% ../nbs/28_compare.ipynb #2aa532cb
 def budget(cfg:TrainConfig) -> str:
     "The equal epoch budget of a comparison in words."
     return f"{cfg.epochs + cfg.cls_epochs} epochs per run (two-stage methods {cfg.epochs} contrastive + {cfg.cls_epochs} classifier)"
 
+# %% ../nbs/28_compare.ipynb #a088b35b
 def entry_config(base:TrainConfig, # the base run (recipe, --config, flags)
                  overrides:dict, # the entry's options (`parse_entry`), `method` included
                  seed:int, # the run's seed
@@ -98,6 +103,7 @@ def entry_config(base:TrainConfig, # the base run (recipe, --config, flags)
     return cfg.replace(seed=seed, out=str(run_dir), resume=True, overwrite=False, quiet=True,
                        stage_cache=None if stage_cache is None else str(stage_cache))
 
+# %% ../nbs/28_compare.ipynb #231361c0
 def result_row(entry:str, cfg:TrainConfig, r:dict) -> dict:
     "The compare.csv row of a finished run's result (`train`'s dict or its metrics.json), in percent."
     epochs = cfg.epochs + (cfg.cls_epochs if issubclass(METHODS[cfg.method], TwoStage) else 0)
@@ -106,6 +112,7 @@ def result_row(entry:str, cfg:TrainConfig, r:dict) -> dict:
                 wall_s=round(r['timings'].get('train_epochs_s', 0) + r['timings'].get('test_eval_s', 0)),
                 amp=r.get('precision', {}).get('amp', ''), run_dir=cfg.out, error='')
 
+# %% ../nbs/28_compare.ipynb #346d932e
 def finished_result(cfg:TrainConfig, # a run's config (`cfg.out` its folder)
                    ) -> dict|None: # its metrics.json, or None
     "The metrics.json in `cfg.out` when it holds a finished run of this very config (`run_identity`), else None."
@@ -116,6 +123,7 @@ def finished_result(cfg:TrainConfig, # a run's config (`cfg.out` its folder)
     except (KeyError, TypeError, ValueError): return None
     return r if same else None
 
+# %% ../nbs/28_compare.ipynb #1483ce10
 def run_entry(entry:str, # the entry's name (the row's `entry`)
               cfg_dict:dict, # its `TrainConfig` as a dict (picklable for worker processes)
              ) -> dict: # its compare.csv row; `error` holds a failure's one line
@@ -141,9 +149,11 @@ def _complete(line:str, header:list) -> dict|None:
     except (KeyError, ValueError): return None
     return r
 
+# %% ../nbs/28_compare.ipynb #bfee0415
 def _key(r:dict) -> tuple: return (r['entry'], int(r['seed']))
 _SAME = METRIC_KEYS + ('val_mAP',)                               # what makes two rows of one (entry, seed) the same result
 
+# %% ../nbs/28_compare.ipynb #ac926564
 def unique_rows(rows:list, # rows (dicts) with entry, seed and the metrics
                 where:str='compare.csv', # named in the error
                ) -> list: # one row per (entry, seed), in first-seen order
@@ -157,6 +167,7 @@ def unique_rows(rows:list, # rows (dicts) with entry, seed and the metrics
         if k not in seen or not r.get('error'): seen[k] = r    # a finished row wins over a failed one of the same run
     return list(seen.values())
 
+# %% ../nbs/28_compare.ipynb #baa90a59
 def read_rows(path:str|Path, # a compare.csv
              ) -> list: # dicts, one per (entry, seed), in file order
     "The complete rows of a compare.csv (none if it does not exist): a row cut mid-write is left out (its run runs again); duplicates of one (entry, seed) are merged by `unique_rows`."
@@ -167,6 +178,7 @@ def read_rows(path:str|Path, # a compare.csv
     header = next(csv.reader([lines[0]]))
     return unique_rows([r for r in (_complete(l, header) for l in lines[1:]) if r is not None], str(path))
 
+# %% ../nbs/28_compare.ipynb #0172aa9c
 def write_rows(path:str|Path, # compare.csv (or tune.csv, budgets.csv)
                rows:list, # every row it is to hold
                cols:tuple=COMPARE_COLS, # its columns
@@ -177,6 +189,7 @@ def write_rows(path:str|Path, # compare.csv (or tune.csv, budgets.csv)
             wr = csv.DictWriter(f, cols, extrasaction='ignore'); wr.writeheader(); wr.writerows(rows)
     atomic_write(Path(path), w)
 
+# %% ../nbs/28_compare.ipynb #e6875e58
 def append_row(path:str|Path, # compare.csv
                row:dict, # one run's row
               ):
@@ -192,6 +205,7 @@ def append_row(path:str|Path, # compare.csv
             if f.read(1) != b'\n': f.write(b'\n')               # after a row cut mid-write: start on a new line
         f.write(buf.getvalue().encode()); f.flush(); os.fsync(f.fileno())
 
+# %% ../nbs/28_compare.ipynb #50d1b632
 def tidy_rows(path:str|Path, # compare.csv
              ) -> list: # the failed rows removed (they are run again)
     "Rewrite compare.csv with its complete, unique, finished rows only: cut rows and failed runs are run again."
@@ -202,14 +216,17 @@ def tidy_rows(path:str|Path, # compare.csv
     if len(good) != len(path.read_text().splitlines()) - 1: write_rows(path, good)
     return bad
 
+# %% ../nbs/28_compare.ipynb #3a7aa454
 BASE_IGNORED = RUNTIME_FIELDS + ('seed', 'method')   # set per run: the trainer's runtime fields, the seed and the method
 
+# %% ../nbs/28_compare.ipynb #efd53607
 def used_precision(cfg:TrainConfig) -> dict: # {'amp': ..., 'channels_last': ...} as a run of `cfg` on this machine uses them
     "What `cfg.amp` and `cfg.channels_last` resolve to here: 'auto' means bf16 on one machine and float32 on another."
     device = torch.device('cuda' if torch.cuda.is_available() and not cfg.cpu else 'cpu')
     amp, channels_last = resolve_precision(cfg.amp, cfg.channels_last, device)
     return dict(amp=amp, channels_last=channels_last)
 
+# %% ../nbs/28_compare.ipynb #6f632e09
 def check_base(record:str|Path, # the comparison's record of its base run (OUT/compare.json)
                base:TrainConfig, # this invocation's base run
                entries:dict|None=None, # {entry: its options}, tuned values included: recorded, and a change refused
@@ -226,6 +243,7 @@ def check_base(record:str|Path, # the comparison's record of its base run (OUT/c
                                   "Use the same settings (--amp, --channels-last and --workers as the rows used them), or another --out.")
     check_entries(f, entries or {}, now)
 
+# %% ../nbs/28_compare.ipynb #d03d5a14
 def check_entries(f:Path, # the record (OUT/compare.json), its base already checked or new
                   entries:dict, # {entry: its options}
                   base:dict, # the base as recorded when the file is new
@@ -253,6 +271,7 @@ def paired_difference(df, # rows with entry, seed, mAP (a DataFrame)
     if len(d) < 2: return (float(d.mean()) if len(d) else float('nan')), float('nan'), len(d)
     return float(d.mean()), float(t.ppf(.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))), len(d)
 
+# %% ../nbs/28_compare.ipynb #7e77ee28
 def verdict(df, a:str, b:str) -> str: # one sentence
     "The sentence that the paired test-mAP difference of `a` and `b` supports."
     m, h, n = paired_difference(df, a, b)
@@ -261,6 +280,7 @@ def verdict(df, a:str, b:str) -> str: # one sentence
     if m + h < 0: return f"**{a} trails {b}** by {-m:.2f} mAP (95 % CI {m - h:.2f} to {m + h:.2f}, {n} seeds paired)."
     return f"**no measurable difference** between {a} and {b} ({m:+.2f} mAP, 95 % CI {m - h:.2f} to {m + h:.2f} includes 0, {n} seeds paired)."
 
+# %% ../nbs/28_compare.ipynb #e34441e6
 def _frame(rows):
     import pandas as pd
     df = pd.DataFrame(rows)
@@ -272,6 +292,7 @@ def _frame(rows):
         if k in ok: ok[k] = pd.to_numeric(ok[k], errors='coerce')
     return ok, df[df.error != '']
 
+# %% ../nbs/28_compare.ipynb #04288cfd
 def choose(ok, # finished rows (a DataFrame: entry, method, seed, val_mAP)
            focus:str='probmcl', # the focus method
           ) -> dict|None: # {'seeds', 'ours', 'other'}; each side {'best', 'runner_up', 'margin', 'spread'}; None if a side is empty
@@ -290,6 +311,7 @@ def choose(ok, # finished rows (a DataFrame: entry, method, seed, val_mAP)
                          spread=float(max(std[best], std[second])) if second else math.nan)
     return res
 
+# %% ../nbs/28_compare.ipynb #3ad2726f
 def tie_note(ok, # finished rows (a DataFrame)
              chosen:dict, # `choose`'s result
             ) -> str: # '' when both choices are clear
@@ -303,6 +325,7 @@ def tie_note(ok, # finished rows (a DataFrame)
                      f"the val spread over seeds, {s['spread']:.2f}); with the runner-up instead: " + verdict(ok, a, b))
     return ''.join(notes)
 
+# %% ../nbs/28_compare.ipynb #178535b0
 def summarize(rows:list, # compare.csv rows (dicts)
               focus:str='probmcl', # the method whose best variant is compared with the best other entry
               order:list|None=None, # entry order of the table (default: first appearance)
@@ -350,6 +373,7 @@ def plan_runs(base:TrainConfig, # the base run
             plan.append((e, cfg))
     return plan
 
+# %% ../nbs/28_compare.ipynb #e619c43a
 def shared_stages(plan:list, # [(entry, TrainConfig)] in the order they run
                  ) -> list: # for each run, the index of the run that trains its first stage (itself if none before it does)
     "Which run trains each first stage: the first run of the plan with that `first_stage_key`; later ones reuse it."
@@ -357,6 +381,7 @@ def shared_stages(plan:list, # [(entry, TrainConfig)] in the order they run
     return [first.setdefault(first_stage_key(c, METHODS[c.method]()), i) if c.stage_cache and METHODS[c.method].later_fields else i
             for i, (e, c) in enumerate(plan)]
 
+# %% ../nbs/28_compare.ipynb #54dd694b
 def _execute(plan, parallel, threads):
     "Yield each run's row as it finishes: in this process one by one, or in `parallel` spawned processes, a run that reuses a first stage started once the run that trains it has finished."
     jobs = [(e, (c if c.threads is not None or threads is None else c.replace(threads=threads)).to_dict()) for e, c in plan]
@@ -373,8 +398,10 @@ def _execute(plan, parallel, threads):
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in finished: done.add(running.pop(f)); yield f.result()
 
+# %% ../nbs/28_compare.ipynb #93877fb6
 def _hms(s): s = int(s); return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
+# %% ../nbs/28_compare.ipynb #6e8460c1
 def run_missing(plan:list, # [(entry, TrainConfig)] from `plan_runs`
                 path:str|Path, # the CSV that keeps their rows
                 base:TrainConfig, # their base run (its budget is logged)
@@ -400,6 +427,7 @@ def run_missing(plan:list, # [(entry, TrainConfig)] from `plan_runs`
     keys = {(e, c.seed) for e, c in plan}
     return [r for r in read_rows(path) if _key(r) in keys]
 
+# %% ../nbs/28_compare.ipynb #662f906a
 def with_twins(plan:list, # [(entry, TrainConfig)]
                done:list, # folders of finished runs (e.g. tuning trials) that a planned run may repeat exactly
               ) -> list: # the plan, a run that repeats one of them pointed at its folder
@@ -408,6 +436,7 @@ def with_twins(plan:list, # [(entry, TrainConfig)]
         return next((c.replace(out=str(d)) for d in done if finished_result(c.replace(out=str(d)))), c)
     return [(e, twin(c)) for e, c in plan]
 
+# %% ../nbs/28_compare.ipynb #d3e4f1c8
 def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `probmcl_train` builds it
             entries:list, # method names or variants, e.g. ['asl', 'probmcl:frozen', 'probmcl:lam=1']
             seeds:list=(0, 1, 2), # seeds; every entry runs every seed
@@ -432,6 +461,7 @@ def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `pr
                                             Path(csv_path).with_name(f'{Path(csv_path).stem}-trials.csv') if csv_path else None)
     return _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note, done)
 
+# %% ../nbs/28_compare.ipynb #34d4699d
 def _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note='', done=()):
     plan = with_twins(plan_runs(base, entries, seeds, out, variants, reuse_stages, stages), done)
     path = Path(csv_path) if csv_path is not None else Path(out) / 'compare.csv'
@@ -449,6 +479,7 @@ NOT_TUNED = RUNTIME_FIELDS + ('seed', 'method', 'epochs', 'cls_epochs', 'max_ste
 DATA_FIELDS = ('dataset', 'data_root', 'test_root', 'train_ann', 'test_ann', 'csv', 'test_csv', 'holdout_csv', 'holdout_ann',
                'holdout_root', 'n_train', 'n_test', 'data_seed', 'val_frac')   # trials are scored on one val split of one data set
 
+# %% ../nbs/28_compare.ipynb #18305f20
 def parse_grid(items:list, # `--tune` items, e.g. ['lr=1e-4,3e-4,1e-3', 'alpha=0.5,0.6']
               ) -> dict: # {field: [values]} in the order given
     "The tuning grid of `--tune KEY=v1,v2,...`: TrainConfig fields, values parsed as in `--methods` (JSON where it parses)."
@@ -468,6 +499,7 @@ def parse_grid(items:list, # `--tune` items, e.g. ['lr=1e-4,3e-4,1e-3', 'alpha=0
         grid[k] = vals
     return grid
 
+# %% ../nbs/28_compare.ipynb #9ad3b37f
 def uses_field(method:str, # a registered method
                key:str, # a TrainConfig field
               ) -> bool:
@@ -478,12 +510,15 @@ def uses_field(method:str, # a registered method
     if key in ('cls_lr', 'finetune'): return issubclass(cls, TwoStage)
     return True
 
+# %% ../nbs/28_compare.ipynb #36cda8a6
 def trial_name(entry:str, point:dict) -> str:
     "A tuning trial's entry name: the entry and its grid point, e.g. 'asl [lr=0.0003]'."
     return f"{entry} [{','.join(f'{k}={json.dumps(v)}' for k, v in point.items())}]" if point else entry
 
+# %% ../nbs/28_compare.ipynb #f23502a5
 TUNE_COLS = ('entry', 'trial', 'seed', 'epochs', 'val_mAP', 'chosen', 'untuned', 'run_dir', 'error')
 
+# %% ../nbs/28_compare.ipynb #9b267a6a
 def tune_trials(entries:list, # `--methods` entries
                 grid:dict, # `parse_grid`'s {field: [values]}
                 variants:dict|None=None, # named variants (default `VARIANTS`)
@@ -518,6 +553,7 @@ def choose_trials(rows:list, # the trials' rows (read from trials.csv)
         chosen[e] = max(scored, key=lambda s: s[0])[1]                 # max keeps the first of equal scores
     return chosen
 
+# %% ../nbs/28_compare.ipynb #9cc9d59e
 def tune_entries(base:TrainConfig, # the base run at the tuning budget
                  entries:list, # `--methods` entries
                  grid:dict, # {field: [values]} (`parse_grid`)
@@ -566,6 +602,7 @@ def budget_config(base:TrainConfig, # the base run
     first = min(epochs - 1, max(1, round(epochs * base.epochs / (base.epochs + base.cls_epochs))))
     return base.replace(epochs=first, cls_epochs=epochs - first)
 
+# %% ../nbs/28_compare.ipynb #090adccf
 def budget_paths(out:str|Path, # the comparison folder
                  csv_path:str|Path|None, # where the combined rows go (default OUT/compare.csv)
                  epochs:int, # one budget
@@ -574,6 +611,7 @@ def budget_paths(out:str|Path, # the comparison folder
     folder = Path(out) / f'budget-{epochs}'
     return folder, (Path(csv_path).with_name(f'{Path(csv_path).stem}-b{epochs}.csv') if csv_path else folder / 'compare.csv')
 
+# %% ../nbs/28_compare.ipynb #164b9322
 def budget_gaps(rows:list, # rows of every budget, each with a `budget` (epochs per run)
                 focus:str='probmcl', # the focus method
                ) -> list: # per budget: budget, ours, other (chosen on val), mean gap, 95 % half-width, seeds, per-seed gaps
@@ -589,6 +627,7 @@ def budget_gaps(rows:list, # rows of every budget, each with a `budget` (epochs 
         res.append(dict(budget=b, ours=a, other=o, gap=m, half=h, n=n, per_seed=(x - y).dropna(), tie=tie_note(ok, c)))
     return res
 
+# %% ../nbs/28_compare.ipynb #8e0e131a
 def budget_trend(gaps:list, # `budget_gaps`' result
                  focus:str='probmcl', # named in the sentence
                 ) -> str: # one sentence
@@ -637,8 +676,10 @@ def plot_budgets(rows:list, # rows of every budget (with `budget`)
     if path is not None: fig.savefig(path, dpi=110)
     return fig
 
+# %% ../nbs/28_compare.ipynb #597b19f4
 BUDGET_COLS = ('budget',) + COMPARE_COLS
 
+# %% ../nbs/28_compare.ipynb #e997531e
 def budget_rows(out:str|Path, # the comparison folder
                 csv_path:str|Path|None, # the combined CSV (default OUT/compare.csv)
                 budgets:list, # the budgets
@@ -649,6 +690,7 @@ def budget_rows(out:str|Path, # the comparison folder
     keep = lambda r: (entries is None or r['entry'] in entries) and (seeds is None or int(r['seed']) in set(seeds))
     return [dict(r, budget=b) for b in budgets for r in read_rows(budget_paths(out, csv_path, b)[1]) if keep(r)]
 
+# %% ../nbs/28_compare.ipynb #ff4149c0
 def budgets_summary(rows:list, # `budget_rows`
                     focus:str='probmcl', # the focus method
                     order:list|None=None, # entry order
@@ -719,6 +761,7 @@ def compare_budgets(base:TrainConfig, # the base run; its two stages' proportion
 # %% ../nbs/28_compare.ipynb #bc8173e0
 DEFAULT_ENTRIES = ['linear', 'asl', 'bce', 'kmcl', 'supcon:finetuned', 'probmcl:frozen', 'probmcl:paper', 'probmcl:per_dim']
 
+# %% ../nbs/28_compare.ipynb #d2e86159
 def compare_parser() -> argparse.ArgumentParser:
     "`probmcl_train`'s parser (the base run: --recipe, --config, every TrainConfig flag) plus the comparison's own flags."
     p = train_parser(prog='probmcl_compare', description="Compare methods on one base run at an equal budget over seeds: each "
@@ -742,6 +785,7 @@ def compare_parser() -> argparse.ArgumentParser:
     p.add_argument('--tune-budget', type=int, metavar='EPOCHS', help="with --budgets: the budget tuned at (default: the middle one)")
     return p
 
+# %% ../nbs/28_compare.ipynb #b0581fba
 def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                    ):
     "Console script `probmcl_compare`: parse, check every entry, run what is missing, print the table and the verdict."

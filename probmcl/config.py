@@ -22,6 +22,7 @@ __all__ = ['RENAMED', 'RUNTIME_FIELDS', 'RECIPES', 'PER_DIM', 'renamed_fields', 
 # %% ../nbs/10_config.ipynb #cc1dbb26
 RENAMED = dict(val_root='test_root', val_ann='test_ann', val_csv='test_csv')   # old name -> new name (deprecated in 0.1)
 
+# %% ../nbs/10_config.ipynb #08b60481
 def renamed_fields(d:dict, # field names -> values, possibly with old names
                    note:bool=True, # warn once per old name (off for saved configs of older runs)
                   ) -> dict: # the same with `RENAMED` names replaced
@@ -151,11 +152,13 @@ class TrainConfig:
 # %% ../nbs/10_config.ipynb #6b63104c
 RUNTIME_FIELDS = ('resume', 'overwrite', 'quiet', 'workers', 'out', 'threads', 'log_with', 'stage_cache') # how a run is carried out, not what it computes
 
+# %% ../nbs/10_config.ipynb #c1b20750
 def run_identity(cfg:TrainConfig, # a run's config
                 ) -> dict: # JSON-ready fields, without `RUNTIME_FIELDS`
     "The fields that make a run what it is: every config field but the `RUNTIME_FIELDS` a resumed run may change."
     return {k: v for k, v in json.loads(json.dumps(cfg.to_dict(), default=str)).items() if k not in RUNTIME_FIELDS}
 
+# %% ../nbs/10_config.ipynb #c36f8614
 @functools.cache
 def code_fingerprint() -> str: # sha1 hex digest
     "A hash of probmcl's source files (`probmcl/*.py`) and the torch and timm versions: the code that produces a run. Computed once per process, since a process runs the code it imported even when the files change under a long comparison."
@@ -188,6 +191,7 @@ RECIPES = {
         amp='bf16', channels_last=True, workers=8),
 }
 
+# %% ../nbs/10_config.ipynb #e93df235
 def recipe(name:str='quickstart', # a key of `RECIPES`
            **overrides, # TrainConfig fields to change
           ) -> TrainConfig:
@@ -228,6 +232,7 @@ def read_mapping(path:str|Path, # a .json, .yaml or .yml file
     if not isinstance(d, dict): raise ValueError(f"{flag} {str(path)!r} must hold a mapping of {what}, got {type(d).__name__}.")
     return d
 
+# %% ../nbs/10_config.ipynb #53387049
 def load_config(path:str|Path, # a .json, .yaml or .yml file of TrainConfig fields
                ) -> dict: # the fields it sets
     "The fields of a JSON or YAML config file, checked against `TrainConfig`."
@@ -240,10 +245,12 @@ def _num(cfg, name, ok, what):
     "Refuse field `name` unless it is a finite number for which `ok` holds (`what`: what it must be)."
     check_value(name, f"--{name.replace('_', '-')}", getattr(cfg, name), Option(check=ok, need=what, number=True))
 
+# %% ../nbs/10_config.ipynb #c7345f03
 def _choice(cfg, name, choices, what=''):
     "Refuse field `name` unless it is one of `choices` (`what`: why, in the message)."
     check_value(name, f"--{name.replace('_', '-')}", getattr(cfg, name), Option(choices=tuple(choices), need=what))
 
+# %% ../nbs/10_config.ipynb #4cdaa335
 def _check_names(cfg):
     "method, dataset, backbone and the pretrained file."
     if method_class(cfg.method) is None:
@@ -299,6 +306,7 @@ def _check_choices(cfg):
     if not isinstance(cfg.backbone_kwargs, dict):
         raise ValueError(f"`backbone_kwargs` (--backbone-kwargs) must be a dict / JSON object, got {cfg.backbone_kwargs!r}.")
 
+# %% ../nbs/10_config.ipynb #2a670878
 def _check_batch(cfg, world_size):
     if not isinstance(cfg.batch_size, int) or cfg.batch_size < 2:
         raise ValueError(f"`batch_size` (--batch-size) = {cfg.batch_size!r} is too small: contrastive positives and "
@@ -307,6 +315,7 @@ def _check_batch(cfg, world_size):
         raise ValueError(f"`batch_size` (--batch-size) = {cfg.batch_size} is the global batch and must be divisible by the "
                          f"{world_size} processes; use e.g. --batch-size {cfg.batch_size // world_size * world_size or world_size * 2}.")
 
+# %% ../nbs/10_config.ipynb #eb2fa196
 def validate_config(cfg:TrainConfig, # the configuration to check
                     world_size:int=1, # number of processes the global batch is split over
                    ) -> TrainConfig:

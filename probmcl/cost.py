@@ -18,6 +18,7 @@ def count_params(model:nn.Module, # any module
     "Number of scalar parameters of `model` (shared parameters counted once)."
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
+# %% ../nbs/22_cost.ipynb #e96a16ac
 def _tensors(out):
     "All floating tensors inside a (nested) model output."
     if torch.is_tensor(out): return [out] if out.is_floating_point() else []
@@ -25,6 +26,7 @@ def _tensors(out):
     if isinstance(out, (list, tuple)): return [t for o in out for t in _tensors(o)]
     return []
 
+# %% ../nbs/22_cost.ipynb #1704b986
 def model_cost(model:nn.Module, # the model; its first parameter's device is used
                img_size:int|tuple, # input side `S` (-> S x S) or `(H, W)`
                batch_size:int=1, # images per forward pass; the MACs are for the whole batch
@@ -60,6 +62,7 @@ class EncoderHead(nn.Module):
         self.encoder, self.head = encoder, head
     def forward(self, x): return self.head(self.encoder(x))
 
+# %% ../nbs/22_cost.ipynb #4eedd74e
 def build_cost_model(backbone:str, # timm model name, e.g. 'resnet101', 'tresnet_m', 'tresnet_l'
                      n_classes:int=80, # number of classes C
                      stage:str='inference', # 'inference' (encoder + linear head) or 'training' (encoder + MDN)
@@ -86,6 +89,7 @@ def cost_table(settings=(('resnet101', 448), ('tresnet_m', 224), ('tresnet_l', 4
                              params_M=round(c['params']/1e6, 2), gmacs=round(c['gmacs'], 2)))
     return pd.DataFrame(rows)
 
+# %% ../nbs/22_cost.ipynb #80a1725e
 def paper_table3()->pd.DataFrame:
     "The paper's Table 3: training cost on MS-COCO (parameters in M, GMACs)."
     return pd.DataFrame(dict(method=['ML-GCN', 'TDRG', 'CSRA', 'ProbMCL'],

@@ -24,6 +24,7 @@ def image_cache_file() -> Path:
     root = os.environ.get('PROBMCL_CACHE') or Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'probmcl'
     return Path(root) / 'readable_images.json'
 
+# %% ../nbs/03_datasets.ipynb #7d34936f
 def _probe(path:Path) -> str:
     "'' if the image's header decodes (and, for files under 64 KB, the whole image), else the error."
     try:
@@ -33,6 +34,7 @@ def _probe(path:Path) -> str:
         return ''
     except Exception as e: return f"{type(e).__name__}: {e}".splitlines()[0][:200]
 
+# %% ../nbs/03_datasets.ipynb #9a66ec8d
 def check_readable(paths:list, # image files
                    workers:int=8, # threads
                    cache_file:str|Path|None=None, # JSON of known-readable files (None: `image_cache_file()`)
@@ -143,6 +145,7 @@ def _read_coco_json(ann_file:Path)->dict:
                          "Pass instances_train2014.json / instances_val2014.json (or *2017.json), not a captions or keypoints-only file.")
     return d
 
+# %% ../nbs/03_datasets.ipynb #85a7aef5
 class CocoMultiLabel(ImageFilesDataset):
     "MS-COCO (2014 or 2017 files) as multi-label classification through pycocotools: 80 classes in category-id order."
     def __init__(self,
@@ -269,6 +272,7 @@ class CsvMultiLabel(ImageFilesDataset):
 VOC_CLASSES = ['aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',
                'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor']
 
+# %% ../nbs/03_datasets.ipynb #15a77dd8
 class VocMultiLabel(ImageFilesDataset):
     "PASCAL VOC (VOCdevkit layout) as multi-label classification; `difficult` objects counted only if asked."
     def __init__(self,

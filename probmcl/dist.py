@@ -17,6 +17,7 @@ def world_size() -> int:
     "The number of processes of the default process group (1 without one)."
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
+# %% ../nbs/11_dist.ipynb #dc7212fe
 def gather_cat(t:torch.Tensor, # [b, ...] this process's part
               ) -> torch.Tensor: # [P*b, ...] every process's part in rank order, differentiable
     "Concatenate `t` from every process along dim 0, keeping gradients (the identity in one process)."
@@ -38,6 +39,7 @@ def map_tree(f:Callable, # tensor -> tensor, applied to every leaf
     raise TypeError(f"cannot gather or move a {type(tree).__name__}: a stage's outputs and targets must be tensors, or "
                     "tuples, NamedTuples, lists or dicts of them.")
 
+# %% ../nbs/11_dist.ipynb #c2d1ca96
 def gather_tree(out, # a tensor, or a (named) tuple / list / dict of them, nested
                ): # the same structure with every tensor gathered over the processes
     "`gather_cat` applied to every tensor in `out`, keeping its structure (tuples, NamedTuples, lists, dicts)."

@@ -15,6 +15,7 @@ __all__ = ['embed_umap', 'knn_purity', 'plot_umap']
 # %% ../nbs/24_embedding.ipynb #827e003f
 def _np(x): return x.detach().float().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
 
+# %% ../nbs/24_embedding.ipynb #23328967
 def embed_umap(features, # [N, d] features (tensor or array), e.g. the encoder's z
                n_neighbors:int=15, # UMAP neighbourhood size (capped at N-1)
                seed:int=0, # random state (UMAP is then deterministic)

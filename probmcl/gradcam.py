@@ -29,12 +29,14 @@ def vit_reshape_transform(num_prefix_tokens:int=1, # class/register tokens at th
         return t.reshape(t.shape[0], h, w, t.shape[2]).permute(0, 3, 1, 2)   # [B, D, h, w]
     return _f
 
+# %% ../nbs/23_gradcam.ipynb #fd0d9554
 def _find_vit(model):
     "The first sub-module that looks like a timm ViT (has `blocks` and `patch_embed`), or None."
     for m in model.modules():
         if hasattr(m, 'blocks') and hasattr(m, 'patch_embed') and len(m.blocks) > 0: return m
     return None
 
+# %% ../nbs/23_gradcam.ipynb #a8812e5d
 @torch.no_grad()
 def find_target_layer(model:nn.Module, # the whole classifier (e.g. encoder + linear head)
                       images:torch.Tensor, # [B, 3, H, W] example input (one forward pass is run)
@@ -69,6 +71,7 @@ class CamResult(NamedTuple):
     classes: torch.Tensor  # [B, K] class index of each map
     scores: torch.Tensor   # [B, C] sigmoid scores of the model on the images
 
+# %% ../nbs/23_gradcam.ipynb #ef85cdcd
 def _as_class_matrix(classes, B, C):
     cl = torch.as_tensor(classes, dtype=torch.long)
     if cl.dim() == 0: cl = cl[None]
@@ -79,6 +82,7 @@ def _as_class_matrix(classes, B, C):
         raise ValueError(f"classes must be in [0, {C}), got {cl.unique().tolist()}")
     return cl
 
+# %% ../nbs/23_gradcam.ipynb #41b505f9
 def gradcam_maps(model:nn.Module, # multi-label classifier: images [B, 3, H, W] -> logits [B, C]
                  images:torch.Tensor, # [B, 3, H, W] normalised images on the model's device
                  classes=None, # class indices: [K] for all images, [B, K] per image; None: top-k predicted
@@ -114,6 +118,7 @@ def _to_display(img, mean, std):
     else: img = (img - img.min()) / (img.max() - img.min()).clamp_min(1e-12)
     return img.clamp(0, 1).permute(1, 2, 0).numpy()
 
+# %% ../nbs/23_gradcam.ipynb #beb5c52b
 def plot_cam_grid(models:dict, # {name: classifier}, e.g. {'ASL': asl_model, 'ProbMCL': probmcl_model}
                   images:torch.Tensor, # [B, 3, H, W] normalised images
                   classes=None, # [K] or [B, K] class indices; None: top-k of the first model

@@ -19,6 +19,7 @@ __all__ = ['IMAGE_EXTS', 'expand_inputs', 'uncertainty_columns', 'predict', 'pro
 # %% ../nbs/27_inference.ipynb #4ecd0a13
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp') # what folders and globs pick up
 
+# %% ../nbs/27_inference.ipynb #146ead56
 def expand_inputs(inputs:list, # image files, folders, glob patterns, or CSVs with a `path` column
                  ) -> list: # image paths, in the order given, without duplicates
     "Image paths from files, folders (recursive), glob patterns and CSVs."
@@ -48,6 +49,7 @@ class _Images(torch.utils.data.Dataset):
             return self.transform(open_rgb(self.paths[i])), i, ''      # the opener of training and evaluation (16-bit scans scaled)
         except Exception as e: return torch.zeros(3, self.size, self.size), i, f"{type(e).__name__}: {e}".splitlines()[0][:200]
 
+# %% ../nbs/27_inference.ipynb #2f08a4d3
 def uncertainty_columns(b:dict, # what `probmcl.scoring.score_batch` returned for a batch (with the MDN fields for ProbMCL)
                         thresholds:torch.Tensor, # [C] the decision thresholds
                        ) -> dict: # name -> [B] per-image uncertainty (on the CPU)
@@ -145,6 +147,7 @@ def export_onnx(run:Run, # from `load_run`
     got = torch.from_numpy(sess.run(None, {'images': x.numpy()})[0])
     return float((got - ref).abs().max())
 
+# %% ../nbs/27_inference.ipynb #9dd89e93
 def probmcl_export(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                   ):
     "Console script: export a run's classifier to ONNX, checked with onnxruntime."

@@ -17,10 +17,12 @@ __all__ = ['gmm_log_inner', 'gmm_similarity', 'label_overlap', 'positive_mask', 
 _LOG2PI = math.log(2 * math.pi)
 _CHUNK_ELEMS = 2 ** 22  # terms per block (whole anchor rows); ~16 MB per float32 buffer
 
+# %% ../nbs/06_losses.ipynb #5489ac9d
 def _compute_dtype(*ts):
     "float64 if any input is float64, else float32 (half/bfloat16 are upcast)."
     return torch.float64 if any(t.dtype == torch.float64 for t in ts) else torch.float32
 
+# %% ../nbs/06_losses.ipynb #f8bd52b2
 def _block_terms(lpa, mua, va, lpb, mub, vb, n):
     "Centred terms T~[r,j,k,l] = log pi_rk + log pi_jl - n/2 (log(s/2) + d^2/s) for a block of rows; also d and 1/s."
     u = (va - 1)[:, None, :, None] + (vb - 1)[None, :, None, :]  # [R, J, C, C]  s - 2 (exact near the floor)
@@ -31,6 +33,7 @@ def _block_terms(lpa, mua, va, lpb, mub, vb, n):
     T.add_(lpa[:, None, :, None]).add_(lpb[None, :, None, :])
     return T, d, inv_s                                          # the constant -n/2 log(4 pi) is added outside
 
+# %% ../nbs/06_losses.ipynb #07d5d39c
 def _block_grads(W, d, inv_s, n):
     "Given W = G*softmax weights [R,J,C,C]: grads for (left: [R,C] x3) and (right: [J,C] x3)."
     g_lpa, g_lpb = W.sum((1, 3)), W.sum((0, 2))
@@ -41,6 +44,7 @@ def _block_grads(W, d, inv_s, n):
     g_va, g_vb = Wd.sum((1, 3)).mul_(0.5 * n), Wd.sum((0, 2)).mul_(0.5 * n)
     return (g_lpa, g_mua, g_va), (g_lpb, g_mub, g_vb)
 
+# %% ../nbs/06_losses.ipynb #d3407aec
 class _GMMLogInner(torch.autograd.Function):
     "Centred L~[i, j] = log <p_i, q_j> + n/2 log(4 pi) for two batches of mixtures; blocked forward, recomputing backward."
     @staticmethod
@@ -73,6 +77,7 @@ class _GMMLogInner(torch.autograd.Function):
             del W, d, inv_s
         return (*ga, *gb, None, None)
 
+# %% ../nbs/06_losses.ipynb #10a81437
 class _GMMLogInnerSelf(torch.autograd.Function):
     "Centred L~[i, j] = log <p_i, p_j> + n/2 log(4 pi) of a batch with itself; only blocks on/right of the diagonal."
     @staticmethod
@@ -125,10 +130,12 @@ def _check_gmm(g, name='g'):
     if not bool(torch.isfinite(mu).all()) or bool(torch.isnan(log_pi).any()):
         raise ValueError(f"`{name}.mu` must be finite and `{name}.log_pi` free of NaN; the mixtures hold NaN/inf. Check the MDN's input.")
 
+# %% ../nbs/06_losses.ipynb #6931fe1a
 def _check_n(n):
     if not (isinstance(n, (int, float)) and math.isfinite(n) and n > 0):
         raise ValueError(f"`n` (the feature dimension, or an effective dimension) must be a positive number, got {n!r}.")
 
+# %% ../nbs/06_losses.ipynb #be4f8570
 def _log_inner_centred(a, b, n, chunk_rows=None):
     "log <p_i, q_j> + n/2 log(4 pi): the kernels' output, before the (large, exactly cancelling) constant."
     with torch.autocast(a.log_pi.device.type, enabled=False):
@@ -143,6 +150,7 @@ def _log_inner_centred(a, b, n, chunk_rows=None):
         rows = chunk_rows or max(1, _CHUNK_ELEMS // max(1, B * ts[0].shape[1] * ts[3].shape[1]))
         return _GMMLogInner.apply(*ts, float(n), int(rows))
 
+# %% ../nbs/06_losses.ipynb #bdcf7a29
 def gmm_log_inner(a: GMM, # left mixtures, each field [A, C]
                   b: GMM, # right mixtures, each field [B, C'] (C' may differ from C)
                   n:float, # dimension of the space (feature width), or an effective dimension
@@ -168,6 +176,7 @@ def gmm_similarity(g: GMM, # mixtures, each field [B, C]
 # %% ../nbs/06_losses.ipynb #03efdb7f
 _OVERLAPS = ('jaccard', 'cosine')
 
+# %% ../nbs/06_losses.ipynb #3f42d759
 def _check_labels(y, B=None, name='y'):
     "Labels must be a [B, C] 0/1 tensor."
     if not torch.is_tensor(y) or y.dim() != 2:
@@ -181,6 +190,7 @@ def _check_labels(y, B=None, name='y'):
         raise ValueError(f"`{name}` must contain only 0 and 1 (multi-hot labels); threshold or binarise it first, "
                          "e.g. (y > 0.5).float().")
 
+# %% ../nbs/06_losses.ipynb #afd9b9b1
 def _check_overlap_args(alpha=None, tau=None, overlap='jaccard'):
     if overlap not in _OVERLAPS:
         raise ValueError(f"`overlap` must be one of {_OVERLAPS}, got {overlap!r}.")
@@ -189,6 +199,7 @@ def _check_overlap_args(alpha=None, tau=None, overlap='jaccard'):
     if tau is not None and not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
         raise ValueError(f"`tau` (temperature) must be a positive number, got {tau!r}; the paper uses 0.2.")
 
+# %% ../nbs/06_losses.ipynb #97a8ff98
 def label_overlap(y:torch.Tensor, # [B, C] multi-hot labels (0/1; non-negative weights also work)
                   kind:str='jaccard', # 'jaccard' or 'cosine'
                  ) -> torch.Tensor: # [B, B] overlap D in [0, 1], 0 where a denominator is 0
@@ -205,6 +216,7 @@ def label_overlap(y:torch.Tensor, # [B, C] multi-hot labels (0/1; non-negative w
         pos = den > 0
         return torch.where(pos, inter / torch.where(pos, den, torch.ones_like(den)), torch.zeros_like(den))
 
+# %% ../nbs/06_losses.ipynb #4fb5a9b1
 def positive_mask(y:torch.Tensor, # [B, C] 0/1 labels
                   alpha:float=0.6, # threshold: j is positive for i when D_ij >= alpha
                   overlap:str='jaccard', # 'jaccard' or 'cosine'
@@ -215,6 +227,7 @@ def positive_mask(y:torch.Tensor, # [B, C] 0/1 labels
     eye = torch.eye(len(y), dtype=torch.bool, device=y.device)
     return (D >= alpha - 1e-6) & ~eye
 
+# %% ../nbs/06_losses.ipynb #bab1e27c
 def positive_weights(y:torch.Tensor, # [B, C] 0/1 labels
                      alpha:float=0.6, # threshold: j is positive for i when D_ij >= alpha
                      overlap:str='jaccard', # 'jaccard' or 'cosine'
@@ -257,6 +270,7 @@ def contrastive_loss_from_sim(sim:torch.Tensor, # [B, B] similarities (diagonal 
         if reduction == 'sum': return per.sum()
         return per.sum() / has_pos.sum()
 
+# %% ../nbs/06_losses.ipynb #ab9c0a86
 def pcl_loss(g: GMM, # mixtures of the B views, each field [B, C]
              y:torch.Tensor, # [B, C'] 0/1 labels, one row per view
              n:float, # feature dimension (paper), or an effective dimension (e.g. 1 = per-dimension Sim)

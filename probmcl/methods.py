@@ -42,6 +42,7 @@ class MultiLabelModel(nn.Module):
     def forward(self, x:torch.Tensor) -> torch.Tensor: # x [B, 3, H, W] -> logits [B, C]
         return self.head(self.embed(x))
 
+# %% ../nbs/09_methods.ipynb #a6f95715
 def linear_head(in_features:int, # n, the width of what the head reads
                 n_classes:int, # C
                 norm:bool=True, # a BatchNorm1d without affine parameters first (feature standardisation)
@@ -50,6 +51,7 @@ def linear_head(in_features:int, # n, the width of what the head reads
     lin = nn.Linear(in_features, n_classes)
     return nn.Sequential(nn.BatchNorm1d(in_features, affine=False), lin) if norm else lin
 
+# %% ../nbs/09_methods.ipynb #3c2bf1ab
 def mlp(in_features:int, # input width
         hidden:tuple=(2048, 128), # widths of the layers; the last is the output width
        ) -> nn.Sequential:
@@ -74,6 +76,7 @@ class ContrastiveNet(nn.Module):
         h = self.encoder.features(x)                             # [B, n]
         return feature_view(h, 'z'), self.aux(feature_view(h, self.aux_input))   # z [B, n] float32, aux(h or z)
 
+# %% ../nbs/09_methods.ipynb #0ec54910
 class ClassifierNet(nn.Module):
     "Classifier stage: x -> logits; with `frozen` the encoder runs in eval mode without gradients."
     def __init__(self,
@@ -91,6 +94,7 @@ class ClassifierNet(nn.Module):
         with torch.no_grad(): e = self.model.embed(x)            # [B, n]
         return self.model.head(e)
 
+# %% ../nbs/09_methods.ipynb #800b9959
 class KMCLNet(nn.Module):
     "KMCL's one stage: x -> (logits, kernels) from `KMCLHead` on h."
     def __init__(self, model:MultiLabelModel # a KMCL model (its head is `KMCLLogits`)
@@ -99,6 +103,7 @@ class KMCLNet(nn.Module):
         self.model = model
     def forward(self, x): return self.model.head.kmcl(self.model.encoder.features(x))
 
+# %% ../nbs/09_methods.ipynb #0824cede
 class KMCLLogits(nn.Module):
     "The class logits of a `KMCLHead` (its mixture-weight branch): the classifier of a KMCL model."
     def __init__(self, kmcl:nn.Module # a `probmcl.baselines.KMCLHead`
@@ -110,6 +115,7 @@ class KMCLLogits(nn.Module):
 # %% ../nbs/09_methods.ipynb #26bdfb05
 STAGE_KINDS = ('contrastive', 'classifier', 'end2end')
 
+# %% ../nbs/09_methods.ipynb #f7f6411c
 @dataclass
 class Stage:
     "One training stage of a method."
@@ -128,6 +134,7 @@ class Stage:
         "The model can score images after this stage (validation metrics are computed)."
         return self.kind != 'contrastive'
 
+# %% ../nbs/09_methods.ipynb #76627b37
 class FullLabels:
     "The default label regime: every stage trains on the full labels with the method's own loss."
     extra_params = []
@@ -136,6 +143,7 @@ class FullLabels:
     def contrastive(self, loss:Callable) -> Callable: return loss
     def classifier(self, loss:Callable) -> Callable: return loss
 
+# %% ../nbs/09_methods.ipynb #f494e592
 def label_regime(cfg, # a `TrainConfig` (`labels`, and the single-positive fields)
                  train_ds, # the fully labelled training set
                  n_classes:int, # C
@@ -147,6 +155,7 @@ def label_regime(cfg, # a `TrainConfig` (`labels`, and the single-positive field
 # %% ../nbs/09_methods.ipynb #b4317f4f
 METHODS = {}
 
+# %% ../nbs/09_methods.ipynb #a923f400
 def register_method(name:str, # the `--method` name
                    ):
     "Class decorator adding a `Method` to `METHODS`."
@@ -155,12 +164,15 @@ def register_method(name:str, # the `--method` name
         return cls
     return deco
 
+# %% ../nbs/09_methods.ipynb #e78ec9a1
 ENTRY_POINT_GROUP = 'probmcl.methods' # the entry-point group in which other packages declare their methods
 _LOADED = set() # (name, value) of the entry points already loaded or refused: each is tried once per process
 
+# %% ../nbs/09_methods.ipynb #acafbc3c
 def _skip(ep, why):
     warnings.warn(f"{ENTRY_POINT_GROUP} entry point {ep.name!r} ({ep.value}) is skipped: {why}", stacklevel=3)
 
+# %% ../nbs/09_methods.ipynb #7473918f
 def load_plugins():
     "Load the `ENTRY_POINT_GROUP` entry points of installed packages, so that their methods are in `METHODS`."
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -174,6 +186,7 @@ def load_plugins():
         elif METHODS.get(ep.name, obj) is not obj: _skip(ep, f"--method {ep.name} is taken by {METHODS[ep.name].__qualname__}")
         else: register_method(ep.name)(obj)
 
+# %% ../nbs/09_methods.ipynb #f83af53f
 def method_class(name:str, # a `--method` name
                 ) -> type|None: # its `Method` subclass; None when neither probmcl nor an installed package registers it
     "The class registered as `--method name`; a name not registered yet loads other packages' entry points first (`load_plugins`)."
@@ -261,6 +274,7 @@ class TwoStage(Method):
     def two_stages(self, cfg, model, loss) -> list:
         return [self.contrastive_stage(cfg, model, loss), self.classifier_stage(cfg, model, frozen=not cfg.finetune)]
 
+# %% ../nbs/09_methods.ipynb #373cca14
 @register_method('probmcl')
 class ProbMCL(TwoStage):
     "Stage 1: encoder + MDN with L_NLL + lam L_PCL on two views; stage 2: linear head (ASL) on the frozen encoder."
@@ -281,6 +295,7 @@ class ProbMCL(TwoStage):
             return parts['nll'] + crit.lam * parts['pcl'], {k: float(v.detach()) for k, v in parts.items()}
         return self.two_stages(cfg, model, loss)
 
+# %% ../nbs/09_methods.ipynb #4882c104
 @register_method('supcon')
 class SupCon(TwoStage):
     "Ablation: ProbMCL with cosine embeddings (projection MLP, multi-label SupCon, same positive sets), same stage 2."
@@ -299,12 +314,14 @@ class ASL(Method):
     def stages(self, cfg, model):
         return [self.classifier_stage(cfg, model, 'end2end', cfg.epochs, frozen=False, lr=cfg.lr)]
 
+# %% ../nbs/09_methods.ipynb #fe3823ef
 @register_method('linear')
 class Linear(Method):
     "Linear protocol: only the linear head is trained (ASL, or the SPL loss), on the frozen encoder, e.g. `--pretrained` weights."
     def stages(self, cfg, model):
         return [self.classifier_stage(cfg, model, 'classifier', cfg.epochs, frozen=True, lr=cfg.lr)]
 
+# %% ../nbs/09_methods.ipynb #a74b33ae
 @register_method('bce')
 class BCE(Method):
     "End-to-end classifier trained with binary cross-entropy (mean over the global batch and classes)."
@@ -312,6 +329,7 @@ class BCE(Method):
         loss = lambda logits, y: (F.binary_cross_entropy_with_logits(logits.float(), y), {})
         return [self.classifier_stage(cfg, model, 'end2end', cfg.epochs, frozen=False, lr=cfg.lr, loss=loss)]
 
+# %% ../nbs/09_methods.ipynb #e3219a51
 @register_method('kmcl')
 class KMCL(Method):
     "KMCL (Sajedi et al. 2023): kernel mixture head trained in one stage with ASL + reconstruction + Bhattacharyya contrast."

@@ -21,6 +21,7 @@ def _as_2d(x, name: str) -> torch.Tensor:
         raise ValueError(f"`{name}` must have shape [N, C] (images x classes), got {tuple(x.shape)}.")
     return x.detach()
 
+# %% ../nbs/07_metrics.ipynb #5b02a657
 def _check_inputs(scores, targets) -> tuple[torch.Tensor, torch.Tensor]:
     "Validated `(scores [N, C] float, targets [N, C] bool)`."
     s, t = _as_2d(scores, 'scores'), _as_2d(targets, 'targets')
@@ -64,6 +65,7 @@ def _sort_desc(key: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.
     else: order = torch.sort(key, dim=1, descending=True).indices
     return key.gather(1, order), t.gather(1, order)
 
+# %% ../nbs/07_metrics.ipynb #ebbba0eb
 def average_precision(
     scores,  # [N, C] scores (probabilities or logits; only their order matters), any float dtype/device
     targets,  # [N, C] ground truth, 0/1 as bool, int or float
@@ -93,6 +95,7 @@ def _ratio(num: torch.Tensor, den: torch.Tensor, empty: float) -> torch.Tensor:
     num, den = num.double(), den.double()
     return torch.where(den > 0, num / den.clamp(min=1), torch.full_like(num, empty))
 
+# %% ../nbs/07_metrics.ipynb #b439fc54
 def _f1(p: float, r: float) -> float:
     "Harmonic mean; 0 when both are 0, NaN if either is NaN."
     if math.isnan(p) or math.isnan(r): return float('nan')
@@ -117,6 +120,7 @@ def predict_labels(
 # %% ../nbs/07_metrics.ipynb #a63c332f
 METRIC_KEYS = ('mAP', 'CP', 'CR', 'CF1', 'OP', 'OR', 'OF1')
 
+# %% ../nbs/07_metrics.ipynb #06de3e99
 def multilabel_metrics(
     scores,  # [N, C] probabilities (after the sigmoid)
     targets,  # [N, C] ground truth, 0/1 as bool, int or float

@@ -17,6 +17,7 @@ def cpu_flags() -> set:
     except OSError: return set()
     return set(next((l.split(':', 1)[1].split() for l in text.splitlines() if l.startswith(('flags', 'Features'))), []))
 
+# %% ../nbs/13_precision.ipynb #2e6e94a4
 def native_bf16(device:torch.device, # where the model runs
                ) -> bool:
     "Whether `device` computes bf16 natively: CUDA with bf16 support, or a CPU with AVX512-BF16 or AMX-BF16."
@@ -24,6 +25,7 @@ def native_bf16(device:torch.device, # where the model runs
     if device.type == 'cpu': return bool(cpu_flags() & {'avx512_bf16', 'amx_bf16'})
     return False
 
+# %% ../nbs/13_precision.ipynb #be33e6d3
 def resolve_precision(amp:str, # 'auto', 'no', 'bf16' or 'fp16'
                       channels_last:bool|None, # None: auto
                       device:torch.device, # where the model runs
@@ -33,6 +35,7 @@ def resolve_precision(amp:str, # 'auto', 'no', 'bf16' or 'fp16'
     if channels_last is None: channels_last = device.type == 'cuda' or native_bf16(device)   # where measured faster (see above)
     return amp, channels_last
 
+# %% ../nbs/13_precision.ipynb #5995d9ef
 class Precision:
     "Autocast (and a GradScaler for fp16) for `amp` in 'auto', 'no', 'bf16', 'fp16' on `device`, and the memory format."
     def __init__(self,

@@ -72,6 +72,7 @@ def _chk_norm_first(kw):
         raise ValueError("Query2Label layers are post-norm (as the paper's code); norm_first=True is not supported.")
     return kw
 
+# %% ../nbs/20_query2label.ipynb #401c9bb6
 class Q2LEncoderLayer(nn.TransformerEncoderLayer):
     "`nn.TransformerEncoderLayer` (batch_first, post-norm) whose forward adds `pos` to queries and keys only."
     def __init__(self,
@@ -91,6 +92,7 @@ class Q2LEncoderLayer(nn.TransformerEncoderLayer):
         src = self.norm1(src + self.dropout1(a))
         return self.norm2(src + self._ff_block(src))
 
+# %% ../nbs/20_query2label.ipynb #13c5099b
 class Q2LDecoderLayer(nn.TransformerDecoderLayer):
     "`nn.TransformerDecoderLayer` (batch_first, post-norm) with DETR positional keys/query positions; self-attention optional."
     def __init__(self,
@@ -166,6 +168,7 @@ def make_backbone(backbone:str|nn.Module, # timm model name, or a ready module
         return timm.create_model(backbone, pretrained=True, pretrained_cfg_overlay=dict(file=str(p)), **kw)
     return timm.create_model(backbone, pretrained=False, **kw)
 
+# %% ../nbs/20_query2label.ipynb #d3bfc98e
 class BackboneFeatures(nn.Module):
     "Wrap a backbone so that `forward(x)` returns its spatial feature map `[B, C, H, W]`."
     def __init__(self,
@@ -184,6 +187,7 @@ class BackboneFeatures(nn.Module):
     def forward(self, x:torch.Tensor)->torch.Tensor: # x [B, 3, H, W] -> [B, C, h, w]
         return feature_map(self.model, x, self.num_features)
 
+# %% ../nbs/20_query2label.ipynb #38dee08f
 def feature_map(model:nn.Module, # a timm model (uses `forward_features`) or any module returning a map / tokens
                 x:torch.Tensor, # images [B, 3, H, W]
                 n_channels:int|None=None, # C; None: `model.num_features`
@@ -200,6 +204,7 @@ def feature_map(model:nn.Module, # a timm model (uses `forward_features`) or any
         grid = (x.shape[-2] // ps[0], x.shape[-1] // ps[1])
     return to_nchw(f, n_channels or model.num_features, fmt, _n_prefix(model), grid)
 
+# %% ../nbs/20_query2label.ipynb #c3529166
 def _n_prefix(model): return int(getattr(model, 'num_prefix_tokens', 0) or 0)
 
 # %% ../nbs/20_query2label.ipynb #14f01549
@@ -281,6 +286,7 @@ def find_backbone(encoder:nn.Module)->nn.Module: # the module that has `forward_
     raise ValueError(f"find_backbone: no sub-module of {type(encoder).__name__} has `forward_features`; "
                      "pass the backbone module to Query2Label directly (with `feat_dim=`).")
 
+# %% ../nbs/20_query2label.ipynb #8223c9b9
 def q2l_from_encoder(encoder:nn.Module, # e.g. `probmcl.mdn.Encoder`, or any module holding a timm model
                      n_classes:int, # K
                      copy:bool=False, # deep-copy the backbone instead of sharing its parameters
@@ -301,6 +307,7 @@ class _ScaledLoss(nn.Module):
     def __init__(self, inner): super().__init__(); self.inner = inner
     def forward(self, logits, targets): return self.inner(logits, targets) / logits.numel() * 1000.
 
+# %% ../nbs/20_query2label.ipynb #55e51307
 def q2l_loss(gamma_neg:float=2., # γ- (focusing on negatives)
              gamma_pos:float=0., # γ+ (focusing on positives)
              clip:float=0., # probability shift m for negatives (0: none, the paper; the official code runs with 0.05)
@@ -316,12 +323,16 @@ def q2l_loss(gamma_neg:float=2., # γ- (focusing on negatives)
 from .methods import register_method, Method, MultiLabelModel, ProbMCL
 from .options import Option, check_value, did_you_mean
 
+# %% ../nbs/20_query2label.ipynb #bd2c50dc
 _Q2L_LOSS_KEYS = ('gamma_neg', 'gamma_pos', 'clip', 'eps', 'official_scale', 'detach_focus')
+
+# %% ../nbs/20_query2label.ipynb #89ad1eea
 def _at_least(lo): return Option(check=lambda v: isinstance(v, int) and v >= lo, need=f"must be an integer >= {lo}", number=True)
 Q2L_HEAD_OPTIONS = dict(hidden=_at_least(1), n_heads=_at_least(1), dec_layers=_at_least(1), enc_layers=_at_least(0), ffn=_at_least(1),
                         dropout=Option(check=lambda v: 0 <= v < 1, need="must be a number in [0, 1)", number=True),
                         proj=Option(), dec_self_attn=Option(), use_pos=Option()) # the head's `--q2l` options (`probmcl.options.Option`)
 
+# %% ../nbs/20_query2label.ipynb #b0a1aac3
 def check_q2l_options(q2l:dict, # the `--q2l` options (TrainConfig.q2l)
                      ):
     "Refuse unknown `--q2l` keys (listing the valid ones) and values out of range."
@@ -331,20 +342,24 @@ def check_q2l_options(q2l:dict, # the `--q2l` options (TrainConfig.q2l)
     for k, o in Q2L_HEAD_OPTIONS.items():
         if k in q2l and not (k == 'hidden' and q2l[k] is None): check_value(k, '--q2l', q2l[k], o)
 
+# %% ../nbs/20_query2label.ipynb #499a0c5a
 class Q2LModel(MultiLabelModel):
     "`MultiLabelModel` with a Query2Label head: `embed(x)` is the backbone's spatial map [B, Cb, h, w]."
     def embed(self, x:torch.Tensor)->torch.Tensor: # x [B, 3, H, W] -> [B, Cb, h, w]
         return feature_map(self.encoder.model, x)
 
+# %% ../nbs/20_query2label.ipynb #f7b2b094
 def _q2l_model(method, cfg, n_classes):
     enc = method.encoder(cfg)
     head_kw = {k: v for k, v in cfg.q2l.items() if k not in _Q2L_LOSS_KEYS}
     return Q2LModel(enc, Query2Label(None, n_classes, feat_dim=enc.num_features, **head_kw), None, 'map')
 
+# %% ../nbs/20_query2label.ipynb #dbe5306e
 def _q2l_asl(cfg):
     crit = q2l_loss(**{'detach_focus': cfg.asl_detach_focus, **{k: v for k, v in cfg.q2l.items() if k in _Q2L_LOSS_KEYS}})
     return lambda logits, y: (crit(logits.float(), y), {})
 
+# %% ../nbs/20_query2label.ipynb #e657cdd5
 @register_method('q2l')
 class Q2L(Method):
     "Query2Label (Liu et al. 2021): backbone + transformer-decoder head with label queries, end to end with Q2L's ASL."
@@ -353,6 +368,7 @@ class Q2L(Method):
     def asl(self, cfg): return _q2l_asl(cfg)
     def stages(self, cfg, model): return [self.classifier_stage(cfg, model, 'end2end', cfg.epochs, frozen=False, lr=cfg.lr)]
 
+# %% ../nbs/20_query2label.ipynb #9a40d107
 @register_method('probmcl_q2l')
 class ProbMCLQ2L(ProbMCL):
     "Beyond the paper: ProbMCL's contrastive stage 1, then a Query2Label head (frozen encoder unless `finetune`)."

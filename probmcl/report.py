@@ -24,6 +24,7 @@ def write_csv(path:Path, # the CSV file (written atomically)
             wr = csv.DictWriter(f, keys); wr.writeheader(); wr.writerows(rows)
     atomic_write(path, w)
 
+# %% ../nbs/16_report.ipynb #1ea3986a
 def plot_curves(history:list, # rows of metrics.csv (dicts)
                 path=None, # save the figure here (png), if given
                 dpi:int=80, # resolution of the saved figure
@@ -46,12 +47,14 @@ def plot_curves(history:list, # rows of metrics.csv (dicts)
     plt.close(fig)
     return fig
 
+# %% ../nbs/16_report.ipynb #e774a57d
 def metrics_table(m:dict, # metrics (SPEC keys, fractions)
                  ) -> str:
     "The metrics as a one-row table in percent (mAP CP CR CF1 OP OR OF1)."
     head = ' '.join(f'{k:>6}' for k in METRIC_KEYS)
     return head + '\n' + ' '.join(f'{100 * m[k]:6.2f}' for k in METRIC_KEYS)
 
+# %% ../nbs/16_report.ipynb #770f3527
 def plot_per_class(rows:list, # `per_class_report` rows
                    path=None, # save the figure here (png), if given
                    dpi:int=80, # resolution of the saved figure

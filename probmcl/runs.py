@@ -30,6 +30,7 @@ def train_cached(cfg:TrainConfig, # the run
     write_run_key(cfg)
     return res
 
+# %% ../nbs/19_runs.ipynb #9a59a447
 def run_test_loader(cfg:TrainConfig, # the run's config
                     model:nn.Module, # its model (for timm's mean/std)
                     batch_size:int=128, # images per batch
@@ -48,6 +49,7 @@ def _metric(res, key):
     v = res.get(key) if isinstance(res, dict) else None
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
+# %% ../nbs/19_runs.ipynb #aa605101
 def sweep(base_cfg, # a dataclass config (e.g. `probmcl.config.TrainConfig`)
           param:str, # the field to vary, e.g. 'tau', 'alpha', 'lam'
           values, # values to try
@@ -69,9 +71,11 @@ def sweep(base_cfg, # a dataclass config (e.g. `probmcl.config.TrainConfig`)
         rows.append(dict(param=param, value=v, **{m: _metric(res, m) for m in metrics}))
     return pd.DataFrame(rows)
 
+# %% ../nbs/19_runs.ipynb #58f86b53
 PAPER_DEFAULTS = dict(tau=0.2, alpha=0.6, lam=0.3)
 _SYMBOL = dict(tau='τ (temperature)', alpha='α (overlap threshold)', lam='λ (PCL weight)')
 
+# %% ../nbs/19_runs.ipynb #f8a09490
 def plot_ablation(df:pd.DataFrame, # columns param, value, <metric> (e.g. from `sweep`, concatenated)
                   metric:str='mAP', # column to plot (fractions are shown in %)
                   params=('tau', 'alpha', 'lam'), # panels, in order; those absent from df are skipped

@@ -54,6 +54,7 @@ class Scores(NamedTuple):
     @property
     def entropy(self) -> torch.Tensor: return binary_entropy(self.scores) # [N, C] nats
 
+# %% ../nbs/14_scoring.ipynb #705bf31a
 def _batches(data, batch_size):
     if torch.is_tensor(data):
         for i in range(0, len(data), batch_size): yield data[i:i+batch_size], None
@@ -62,6 +63,7 @@ def _batches(data, batch_size):
             if isinstance(b, (list, tuple)): yield b[0], (b[1] if len(b) > 1 else None)
             else: yield b, None
 
+# %% ../nbs/14_scoring.ipynb #63cf9966
 @torch.no_grad()
 def score_images(method, # a `Method`, or None (see `score_batch`)
                  model:nn.Module, # images -> logits (see `score_batch`)

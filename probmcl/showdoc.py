@@ -23,18 +23,22 @@ def plain_signature(sym, # a function or class
 # %% ../nbs/29_showdoc.ipynb #8cdaee15
 _EMPTY = inspect.Parameter.empty
 
+# %% ../nbs/29_showdoc.ipynb #7e48dae5
 def _md_cell(s) -> str: return ' '.join(str(s).split()).replace('|', '\\|')   # one line, `|` escaped
 
+# %% ../nbs/29_showdoc.ipynb #7fef9bb7
 def _type_text(anno) -> str:
     "An annotation as written (`str|None`), a class by its name."
     if anno is _EMPTY: return ''
     return anno.__name__ if inspect.isclass(anno) else str(anno).replace('typing.', '')
 
+# %% ../nbs/29_showdoc.ipynb #da09a655
 def _default_text(default) -> str:
     "A default as code would write it: functions and classes by name, other values by repr."
     if default is _EMPTY: return ''
     return default.__name__ if inspect.isfunction(default) or inspect.isclass(default) else repr(default)
 
+# %% ../nbs/29_showdoc.ipynb #8ea67d84
 def docments_table(sym, # a function or class with docments comments
                   ) -> str: # a markdown table (empty when no parameter has a comment)
     """Each parameter's annotation (as written; empty when there is none), default and docments comment as a markdown
@@ -57,11 +61,13 @@ def docments_table(sym, # a function or class with docments comments
 # %% ../nbs/29_showdoc.ipynb #e50408db
 _PANDOC_LINK = re.compile(r'\[([^\]]+)\]\(([^)\s]+)\)\{[^}]*\}')   # nbdev's [source](url){target="_blank" style=...}
 
+# %% ../nbs/29_showdoc.ipynb #a2b664b1
 def html_source_link(md:str, # show_doc markdown
                     ) -> str: # the same with nbdev's Quarto-style link as an HTML anchor
     "nbdev writes the source link in Quarto's syntax, which JupyterLab shows literally; an HTML anchor renders everywhere."
     return _PANDOC_LINK.sub(r'<a class="source-link" href="\2" target="_blank" style="float:right; font-size:smaller">\1</a>', md)
 
+# %% ../nbs/29_showdoc.ipynb #9ba40e72
 class DocmentTableRenderer(BasicMarkdownRenderer):
     "nbdev's `show_doc` markdown with the docments comments as a table under a plain signature."
     def _repr_markdown_(self):

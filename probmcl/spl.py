@@ -36,6 +36,7 @@ def single_positive(labels:torch.Tensor, # [N, C] full labels (> 0 = positive)
 def _nlp(x): return -F.logsigmoid(x)   # -log p,     p = σ(x)
 def _nlq(x): return -F.logsigmoid(-x)  # -log(1-p)
 
+# %% ../nbs/21_spl.ipynb #b1aa0687
 def _check(logits, other, what):
     if logits.ndim != 2 or other.shape != logits.shape:
         raise ValueError(f"{what}: expected logits [B, C] and a matching [B, C] matrix, got {tuple(logits.shape)} "
@@ -91,11 +92,13 @@ def wan_loss(logits:torch.Tensor, # [B, C]
 # %% ../nbs/21_spl.ipynb #f68c330d
 EXPECTED_POSITIVES = dict(coco=2.9, voc=1.5, pascal=1.5, nuswide=1.9, nus=1.9, cub=31.4)
 
+# %% ../nbs/21_spl.ipynb #d9483626
 def expected_positives(labels:torch.Tensor, # [N, C] full 0/1 labels of the training set
                       )->float:
     "Average number of positives per image (the k of EPR/ROLE)."
     return float(labels.float().sum(1).mean())
 
+# %% ../nbs/21_spl.ipynb #2dd8a34d
 def _k(k):
     if isinstance(k, str):
         if k.lower() not in EXPECTED_POSITIVES:
@@ -105,12 +108,14 @@ def _k(k):
                                    "or expected_positives(train_labels)).")
     return float(k)
 
+# %% ../nbs/21_spl.ipynb #f9412025
 def expected_positive_reg(probs:torch.Tensor, # [B, C] predicted probabilities
                           k:float|str, # expected positives per image (or a data-set name)
                          )->torch.Tensor: # scalar
     "(mean_b sum_c p_bc - k)^2 / C^2, the paper's EPR regulariser."
     return (probs.sum(1).mean(0) - _k(k)) ** 2 / probs.shape[1] ** 2
 
+# %% ../nbs/21_spl.ipynb #92206b26
 def epr_loss(logits:torch.Tensor, # [B, C]
              observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
              k:float|str, # expected positives per image, e.g. 2.9 or 'coco'
@@ -125,6 +130,7 @@ def _logit(p, eps=1e-5):
     p = min(max(p, eps), 1 - eps)
     return math.log(p / (1 - p))
 
+# %% ../nbs/21_spl.ipynb #1de81b08
 class LabelEstimator(nn.Module):
     "ROLE's learned label estimates: one free logit per (training image, class)."
     def __init__(self,
@@ -161,6 +167,7 @@ class LabelEstimator(nn.Module):
     def estimates(self)->torch.Tensor: # [N, C] current estimates in [0, 1] (detached)
         return torch.sigmoid(self.logits).detach().clone()
 
+# %% ../nbs/21_spl.ipynb #60cf1724
 def role_loss(logits:torch.Tensor, # [B, C] classifier logits
               observed:torch.Tensor, # [B, C] 1 at the observed positive, else 0
               est_logits:torch.Tensor, # [B, C] estimator logits for the same images (`LabelEstimator(idx)`)
@@ -182,6 +189,7 @@ def role_loss(logits:torch.Tensor, # [B, C] classifier logits
 # %% ../nbs/21_spl.ipynb #dd005b2a
 SPL_LOSSES = ('bce', 'iun', 'an', 'an_ls', 'wan', 'epr', 'role')
 
+# %% ../nbs/21_spl.ipynb #76b8c524
 class SPLLoss(nn.Module):
     "A single-positive-label loss with the uniform call `forward(logits, observed, idx=None, labels=None)`."
     def __init__(self,
@@ -232,6 +240,7 @@ class SPLLoss(nn.Module):
         if idx is None: raise ValueError("SPLLoss(role) needs `idx`, the dataset indices of the batch (see WithIndex).")
         return role_loss(logits, observed, self.estimator(idx), self.k)
 
+# %% ../nbs/21_spl.ipynb #59a6baf0
 def spl_loss(name:str, # 'bce' | 'iun' | 'an' | 'an_ls' | 'wan' | 'epr' | 'role'
              n_classes:int, # C
              expected_positives:float|str|None=None, # k for 'epr'/'role'
@@ -254,6 +263,7 @@ def spl_param_groups(model:nn.Module, # the classifier (backbone + head, or the 
         groups.append(dict(params=[p for p in estimator.parameters() if p.requires_grad], lr=lr * lr_mult, **group_kw))
     return groups
 
+# %% ../nbs/21_spl.ipynb #6fd9ce7f
 class WithIndex(torch.utils.data.Dataset):
     "Dataset wrapper: `ds[i] -> (*ds[i], i)` (image, target, index)."
     def __init__(self, ds:torch.utils.data.Dataset, # any map-style dataset returning a tuple or a single item
@@ -273,6 +283,7 @@ class SinglePositiveTarget(NamedTuple):
     full:torch.Tensor|None # [C] ([B, C]) the full 0/1 labels, read only by 'bce' and 'iun'; None when not known
     index:int|torch.Tensor # the dataset index (a batch: [B] long), read by ROLE's estimator
 
+# %% ../nbs/21_spl.ipynb #eacbc70d
 def spl_stage_loss(crit:SPLLoss, # the single-positive loss
                   ) -> Callable: # (logits [B, C], SinglePositiveTarget of the batch) -> (scalar loss, {})
     "`crit` as a stage loss on `SinglePositiveTarget` batches (the trainer's classifier stages, `fit_linear_spl`)."
@@ -293,6 +304,7 @@ def _map(scores, targets):
     "Mean AP over classes with positives (`probmcl.metrics.average_precision`)."
     return float(torch.nanmean(average_precision(scores, targets)))
 
+# %% ../nbs/21_spl.ipynb #a3c860a6
 def fit_linear_spl(feats:torch.Tensor, # [N, D] fixed training features
                    observed:torch.Tensor, # [N, C] single-positive matrix (row i = feature row i)
                    loss:str|SPLLoss, # a loss name or a built `SPLLoss` (for 'role' built on `observed`)
@@ -333,6 +345,7 @@ def _labels_of(ds)->torch.Tensor:
     if Y is None: raise ValueError(f"{type(getattr(ds, 'dataset', ds)).__name__} has no `.labels` ([N, C]); single positive labels need it.")
     return Y
 
+# %% ../nbs/21_spl.ipynb #9e97fe29
 class SinglePositiveTargets(torch.utils.data.Dataset):
     "Training set with single positive labels: `ds[i] = (image, SinglePositiveTarget(observed_i, full_i, i))`."
     def __init__(self,
@@ -347,6 +360,7 @@ class SinglePositiveTargets(torch.utils.data.Dataset):
         img, y = self.ds[i]
         return img, SinglePositiveTarget(self.observed[i], torch.as_tensor(y, dtype=torch.float32), int(i))
 
+# %% ../nbs/21_spl.ipynb #928eb1c7
 class SinglePositiveLabels:
     "The single-positive label regime: the training set's labels corrupted to one positive per image (seeded)."
     def __init__(self,

@@ -26,11 +26,13 @@ def _need(cfg, *names, why=''):
         if not Path(v).expanduser().exists():
             raise ValueError(f"`{n}` ({flag}) = {v!r} does not exist; give an existing path{why}.")
 
+# %% ../nbs/04_splits.ipynb #e17928cf
 _NEEDS = dict(coco=(('data_root', 'train_ann', 'test_ann'), ' (COCO: image folder and instances_*.json files)'),
               csv=(('csv', 'test_csv', 'data_root'), ' (CSV: train/test CSV files and the image folder)'),
               voc=(('data_root',), ' (VOC: a VOC year folder such as VOCdevkit/VOC2007)'))
 _HOLDOUT = dict(csv='holdout_csv', coco='holdout_ann', voc='holdout_ann')   # the field that names a validation set of files
 
+# %% ../nbs/04_splits.ipynb #a348f7ca
 def check_data_config(cfg, # a `TrainConfig`
                      ):
     "Raise `ValueError` naming the flag when a path the dataset needs is unset or missing, or a holdout set does not fit the dataset."
@@ -46,10 +48,12 @@ def check_data_config(cfg, # a `TrainConfig`
                          + (f"--{want.replace('_', '-')} (and optionally --holdout-root) as its validation set." if want else
                             "no validation files; its validation split comes from --val-frac."))
 
+# %% ../nbs/04_splits.ipynb #496500bb
 def _multidigits(cfg):
     kw = dict(seed=cfg.data_seed)
     return (MultiDigits('train', n=cfg.n_train, **kw), MultiDigits('test', n=cfg.n_test, **kw))
 
+# %% ../nbs/04_splits.ipynb #244f999c
 def _multifashion(cfg):
     root = cfg.data_root or FASHION_ROOT
     if not Path(root).exists():
@@ -58,18 +62,22 @@ def _multifashion(cfg):
     kw = dict(seed=cfg.data_seed, root=root)
     return (MultiFashion('train', n=cfg.n_train, **kw), MultiFashion('test', n=cfg.n_test, **kw))
 
+# %% ../nbs/04_splits.ipynb #e2cdf117
 def _coco(cfg):
     tr = CocoMultiLabel(cfg.data_root, cfg.train_ann, skip_broken=cfg.skip_broken)
     return tr, CocoMultiLabel(cfg.test_root or cfg.data_root, cfg.test_ann, skip_broken=cfg.skip_broken, classes=tr.classes)
 
+# %% ../nbs/04_splits.ipynb #e0d0cb21
 def _csv(cfg):
     tr = CsvMultiLabel(cfg.csv, cfg.data_root, skip_broken=cfg.skip_broken)
     return tr, CsvMultiLabel(cfg.test_csv, cfg.test_root or cfg.data_root, classes=tr.classes, skip_broken=cfg.skip_broken)
 
+# %% ../nbs/04_splits.ipynb #f222493c
 def _voc(cfg):
     return (VocMultiLabel(cfg.data_root, cfg.train_ann or 'trainval', skip_broken=cfg.skip_broken),
             VocMultiLabel(cfg.test_root or cfg.data_root, cfg.test_ann or 'test', skip_broken=cfg.skip_broken))
 
+# %% ../nbs/04_splits.ipynb #762b3907
 def holdout_dataset(cfg, # a `TrainConfig`
                     classes:list, # the training set's class names
                    ): # the validation dataset read from files, or None (then val comes from `val_frac`)
@@ -80,6 +88,7 @@ def holdout_dataset(cfg, # a `TrainConfig`
     if cfg.dataset == 'voc' and cfg.holdout_ann: return VocMultiLabel(root, cfg.holdout_ann, classes=classes, **kw)
     return None
 
+# %% ../nbs/04_splits.ipynb #a2ac17fb
 DATASETS = dict(multidigits=_multidigits, multifashion=_multifashion, coco=_coco, csv=_csv, voc=_voc)
 
 # %% ../nbs/04_splits.ipynb #0e9fb5c0
@@ -108,6 +117,7 @@ def split_train_val(ds:Dataset, # the training set
                       "Raise --val-frac or give a validation set of your own (--holdout-csv / --holdout-ann).")
     return Subset(ds, sorted(train)), Subset(ds, sorted(val))
 
+# %% ../nbs/04_splits.ipynb #463857e5
 def build_datasets(cfg, # a `TrainConfig`
                    val_seed:int, # seed of the validation split
                   ) -> tuple: # (train, val, test, classes); val is test when cfg.val_frac is 0
@@ -133,6 +143,7 @@ def label_matrix(ds, # a dataset with `labels` [N, C], or a `Subset` of one
     Y = getattr(ds, 'labels', None)
     return None if Y is None else torch.as_tensor(np.asarray(Y)) > 0
 
+# %% ../nbs/04_splits.ipynb #1040f8fc
 def repeat_factors(labels, # [N, C] 0/1 training labels
                    threshold:float, # t: classes rarer than this fraction of images are repeated
                   ) -> torch.Tensor: # [N] r_i >= 1 (float64)
@@ -142,6 +153,7 @@ def repeat_factors(labels, # [N, C] 0/1 training labels
     r_c = torch.sqrt(threshold / f.clamp(min=1e-12)).clamp(min=1.)   # [C]
     return torch.where(Y, r_c, torch.ones_like(r_c)).max(1).values if Y.shape[1] else torch.ones(len(Y), dtype=torch.float64)
 
+# %% ../nbs/04_splits.ipynb #9db8f5d7
 class RepeatFactorSampler(torch.utils.data.Sampler):
     "LVIS repeat-factor sampling for multi-label data, one epoch of `len(dataset)` draws, split over processes."
     def __init__(self,

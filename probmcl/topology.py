@@ -37,6 +37,7 @@ def class_weights(head, # [C, d] tensor, an `nn.Linear`, or any head that is aff
     finally: head.train(was)
     return W
 
+# %% ../nbs/25_topology.ipynb #11953ceb
 def class_similarity(weight, # [C, d] class weight vectors, or a head (see `class_weights`)
                     )->torch.Tensor:
     "Cosine similarity of the class vectors: [C, C]."
@@ -45,6 +46,7 @@ def class_similarity(weight, # [C, d] class weight vectors, or a head (see `clas
     Wn = F.normalize(W.detach().double(), dim=1)
     return (Wn @ Wn.T).float()                                  # [C, C]
 
+# %% ../nbs/25_topology.ipynb #034a6b2e
 def label_cooccurrence(labels, # [N, C] 0/1 labels
                        kind:str='jaccard', # 'jaccard', 'cosine' or 'rate' (n_ij / N)
                       )->torch.Tensor:
@@ -68,6 +70,7 @@ def spearman(a, # [M] values
     den = np.sqrt((ra**2).sum() * (rb**2).sum())
     return float((ra * rb).sum() / den) if den > 0 else float('nan')
 
+# %% ../nbs/25_topology.ipynb #75a6ca72
 def topology_score(weight, # [C, d] class weight vectors or a linear head (see `class_weights`)
                    labels, # [N, C] 0/1 labels (e.g. the training set's)
                    kind:str='jaccard', # co-occurrence measure, see `label_cooccurrence`
@@ -110,6 +113,7 @@ def class_map_2d(sim, # [C, C] similarity in [-1, 1]
     X = V[:, idx] * np.sqrt(np.clip(ev[idx], 0, None))
     return X * np.where(X.sum(0) < 0, -1, 1)                        # fixed sign
 
+# %% ../nbs/25_topology.ipynb #0b975bba
 def plot_class_topology(sim, # [C, C] class similarity, e.g. `class_similarity(head)`
                         classes:list, # C class names
                         ref=None, # optional [C, C] reference matrix (e.g. `label_cooccurrence`) shown in the same order

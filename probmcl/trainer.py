@@ -127,6 +127,7 @@ def resume_run(rs:RunState) -> tuple: # (stage index, epochs done in it, saved s
 # %% ../nbs/17_trainer.ipynb #a9004f08
 DATA_FILE_FIELDS = ('csv', 'test_csv', 'holdout_csv', 'train_ann', 'test_ann', 'holdout_ann', 'pretrained') # fields that name files a run reads
 
+# %% ../nbs/17_trainer.ipynb #0382e11d
 def first_stage_key(cfg:TrainConfig, # the run
                     method:Method, # its method (`Method.later_fields`: what only its later stages read)
                    ) -> str: # sha1 hex digest
@@ -136,6 +137,7 @@ def first_stage_key(cfg:TrainConfig, # the run
     files = {k: stamp(getattr(cfg, k)) for k in DATA_FILE_FIELDS if getattr(cfg, k)}
     return hashlib.sha1(json.dumps(dict(identity=ident, code=code_fingerprint(), files=files), sort_keys=True).encode()).hexdigest()
 
+# %% ../nbs/17_trainer.ipynb #9587b85a
 def keep_stage(rs:RunState, # the run, at the end of its first stage
                ckpt:Path, # the checkpoint folder written at the end of the first stage
               ) -> Path: # stage_cache/KEY
@@ -150,6 +152,7 @@ def keep_stage(rs:RunState, # the run, at the end of its first stage
     except OSError: shutil.rmtree(tmp, ignore_errors=True)      # another run kept the same stage first
     return dst
 
+# %% ../nbs/17_trainer.ipynb #1da052d4
 def reuse_stage(rs:RunState) -> bool: # whether OUT/ckpt now starts from a kept first stage
     "When `cfg.stage_cache` holds this run's first stage and OUT has no checkpoint of its own, copy it into OUT/ckpt."
     if not rs.stage_key: return False
@@ -187,6 +190,7 @@ class StageRun:
     index:int; stage:object; net:nn.Module; raw_net:nn.Module; params:list; extra:list
     opt:object; sched:object; ema:object; n_steps:int; per:int; ds:object; step:int=0
 
+# %% ../nbs/17_trainer.ipynb #94503783
 def freeze_except(model:nn.Module, # the whole model
                   trainable:list, # the modules a stage trains
                  ) -> list: # their parameters, each once, in module order
@@ -196,6 +200,7 @@ def freeze_except(model:nn.Module, # the whole model
     for p in params: p.requires_grad_(True)
     return params
 
+# %% ../nbs/17_trainer.ipynb #667488b8
 def setup_stage(rs:RunState, # the run
                 si:int, # index of the stage in `rs.stages`
                 ep0:int=0, # epochs already done in this stage (resume)
@@ -225,6 +230,7 @@ def setup_stage(rs:RunState, # the run
     if state is not None and ep0 > 0: _restore_stage(rs, sr, state)
     return sr
 
+# %% ../nbs/17_trainer.ipynb #97755199
 def _restore_stage(rs, sr, state):
     "Optimizer, scheduler, scaler, EMA and extra parameters of a checkpoint taken inside this stage."
     sr.opt.load_state_dict(state['optimizer']); sr.sched.load_state_dict(state['scheduler'])
@@ -237,6 +243,7 @@ def _restore_stage(rs, sr, state):
 def _silent(*a):
     "A log function that prints nothing."
 
+# %% ../nbs/17_trainer.ipynb #4200951e
 def _loader(rs, sr, epoch):
     cfg, acc = rs.cfg, rs.acc
     seed = mix_seed(cfg.seed, RNG_STREAMS['shuffle'], sr.index) % 2**31
@@ -248,16 +255,19 @@ def _loader(rs, sr, epoch):
     return DataLoader(sr.ds, sr.per, sampler=sampler, num_workers=cfg.workers, worker_init_fn=seed_worker, generator=gen,
                       drop_last=True, pin_memory=acc.device.type == 'cuda')
 
+# %% ../nbs/17_trainer.ipynb #0bed01e6
 def _stage_batch(x, y, views, device):
     "A loader's batch as a stage takes it: two views concatenated (targets repeated), on `device`; y a tensor or a NamedTuple."
     if views == 2: x, y = torch.cat(x), map_tree(lambda t: torch.cat([t, t]), y)     # [2b, 3, H, W], targets [2b, ...]
     return x.to(device, non_blocking=True), map_tree(lambda t: t.to(device, non_blocking=True), y)
 
+# %% ../nbs/17_trainer.ipynb #592fa625
 def _all_finite(loss, acc) -> bool:
     ok = torch.isfinite(loss.detach()).float().reshape(1)
     if acc.num_processes > 1: dist.all_reduce(ok, op=dist.ReduceOp.MIN)
     return ok.item() == 1
 
+# %% ../nbs/17_trainer.ipynb #f4b41b60
 def train_one_epoch(rs:RunState, # the run
                     sr:StageRun, # the stage
                     epoch:int, # 0-based epoch within the stage
@@ -339,6 +349,7 @@ def tune_thresholds(rs:RunState, # the run, after its last epoch
     vs, vt = score_images(rs.method, rs.model, rs.val_dl, acc=rs.acc)[:2]
     return f1_thresholds(vs.cpu(), vt.cpu(), default=rs.cfg.threshold), (vt.cpu() > 0.5).sum(0)
 
+# %% ../nbs/17_trainer.ipynb #9aeab827
 def per_class_report(rs:RunState, # the run
                      test_scores:torch.Tensor, test_targets:torch.Tensor, # [N, C] of the test split
                      thresholds:torch.Tensor, # [C] tuned on val
@@ -413,6 +424,7 @@ def train(cfg:TrainConfig, # the run; see `TrainConfig` and `recipe`
         torch.set_num_threads(threads)
         for t in acc.trackers: t.finish()
 
+# %% ../nbs/17_trainer.ipynb #25ae5e11
 def run_stages(cfg:TrainConfig, # a validated config
                acc, # the Accelerator
                t_start:float, # `time.perf_counter()` at the start
@@ -423,6 +435,7 @@ def run_stages(cfg:TrainConfig, # a validated config
     with (RunLock(cfg.out, log) if acc.is_main_process else contextlib.nullcontext()):
         return _run_locked(cfg, acc, t_start, log)
 
+# %% ../nbs/17_trainer.ipynb #17701043
 def _run_locked(cfg, acc, t_start, log):
     if cfg.overwrite and acc.is_main_process:
         gone = clear_run(cfg.out)

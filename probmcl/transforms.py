@@ -31,6 +31,7 @@ def open_rgb(path:str|Path, # an image file
 # %% ../nbs/02_transforms.ipynb #377b0d17
 def _hw(img_size): return (img_size, img_size) if isinstance(img_size, int) else tuple(int(s) for s in img_size)
 
+# %% ../nbs/02_transforms.ipynb #864bde0e
 def train_transforms(img_size:int|tuple, # output side (int) or (height, width)
                      mean:Sequence[float]=IMAGENET_DEFAULT_MEAN, # per-channel normalisation mean
                      std:Sequence[float]=IMAGENET_DEFAULT_STD, # per-channel normalisation std
@@ -48,6 +49,7 @@ def train_transforms(img_size:int|tuple, # output side (int) or (height, width)
     if erasing > 0: t.append(v2.RandomErasing(p=erasing, value=0))
     return v2.Compose(t)
 
+# %% ../nbs/02_transforms.ipynb #1d4d7134
 def test_transforms(img_size:int|tuple, # output side (int) or (height, width)
                     mean:Sequence[float]=IMAGENET_DEFAULT_MEAN, # per-channel normalisation mean
                     std:Sequence[float]=IMAGENET_DEFAULT_STD, # per-channel normalisation std
@@ -56,6 +58,7 @@ def test_transforms(img_size:int|tuple, # output side (int) or (height, width)
     return v2.Compose([v2.ToImage(), v2.RGB(), v2.Resize(_hw(img_size), antialias=True),
                        v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(mean), list(std))])
 
+# %% ../nbs/02_transforms.ipynb #9c0accf1
 def transforms_for(model, # a timm model (nn.Module) or a timm model name
                    img_size:int|tuple|None=None, # override the model's input size (None: timm's input_size)
                    train:bool=True, # training pipeline (RandAugment ...) or evaluation pipeline
@@ -74,6 +77,7 @@ def transforms_for(model, # a timm model (nn.Module) or a timm model name
     if kw: raise TypeError(f"test transforms take no {sorted(kw)}.")
     return test_transforms(size, cfg['mean'], cfg['std'])
 
+# %% ../nbs/02_transforms.ipynb #b94663c5
 class TwoViews:
     "Callable returning two independently transformed views of one image (for contrastive learning)."
     def __init__(self, transform:Callable): # the (random) transform drawn twice
@@ -81,7 +85,7 @@ class TwoViews:
     def __call__(self, img): return self.transform(img), self.transform(img)
     def __repr__(self): return f"TwoViews({self.transform!r})"
 
-# %% ../nbs/02_transforms.ipynb #e848cb34
+# %% ../nbs/02_transforms.ipynb #f6b44649
 def preprocess_for(model, # a timm model (nn.Module)
                    img_size:int|tuple, # the run's image size
                   ) -> dict: # img_size, mean, std, resize, interpolation, channels, scale (what preprocess.json holds)
@@ -91,6 +95,7 @@ def preprocess_for(model, # a timm model (nn.Module)
     return dict(img_size=img_size, mean=list(dc['mean']), std=list(dc['std']), resize='squash to img_size x img_size',
                 interpolation='bilinear, antialiased', channels='RGB', scale='[0, 1] then normalise')
 
+# %% ../nbs/02_transforms.ipynb #f473427a
 def test_transforms_of(preprocess:dict, # what `preprocess_for` returned (a run's preprocess.json)
                       ) -> v2.Compose: # PIL image -> float tensor [3, H, W]
     "The test transform a run's `preprocess` describes."

@@ -25,6 +25,7 @@ def gmm_uncertainty(pi, # [N, C] mixture weights
     if kind == 'total': return ev + (pi * mu**2).sum(1) - (pi * mu).sum(1)**2
     raise ValueError(f"kind={kind!r}: use 'expected' or 'total'")
 
+# %% ../nbs/26_uncertainty.ipynb #91bde641
 @torch.no_grad()
 def mdn_alive_units(mdn:nn.Module, # an MDN (`probmcl.mdn.MDN`: `.body` of Linear/ReLU layers)
                     feats:torch.Tensor, # [N, n] what it reads (h or z)
@@ -41,6 +42,7 @@ def prediction_errors(scores, targets, threshold:float=0.5)->torch.Tensor:
     "[N, C] bool: thresholded prediction differs from the target."
     return (torch.as_tensor(_np(scores)) >= threshold) != (torch.as_tensor(_np(targets)) > 0.5)
 
+# %% ../nbs/26_uncertainty.ipynb #04370afd
 def uncertainty_auroc(uncertainty, # [N, C] per class or [N] per image; larger = less sure
                       scores, # [N, C] sigmoid scores
                       targets, # [N, C] 0/1 labels
@@ -54,6 +56,7 @@ def uncertainty_auroc(uncertainty, # [N, C] per class or [N] per image; larger =
     if err.all() or not err.any(): return float('nan')
     return float(roc_auc_score(err, u))
 
+# %% ../nbs/26_uncertainty.ipynb #7db1b752
 def plot_uncertainty(uncertainty, scores, targets, # as in `uncertainty_auroc`
                      threshold:float=0.5, # decision threshold
                      name:str='uncertainty', # axis label

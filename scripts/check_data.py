@@ -1,6 +1,6 @@
 """The committed tables against the sentences that quote them: one check per claim, in one place.
 
-    python scripts/check_data.py
+    python scripts/check_data.py [DATA_DIR]      (default: the repository's data/)
 
 The notebooks and the README state results from the CSVs in data/ (written by bench/ scripts, never by hand). Each
 check below reads one CSV and asserts what a sentence says of it, naming the notebook that says it; a table made
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[1] / 'data'
+DATA = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / 'data'
 CHECKS = []
 
 def check(fn):
@@ -72,6 +72,13 @@ def uncertainty_aurocs():
             'mdn_var (per image)', 'mixture_entropy (per image)', 'MDN component variance (per label)']
     quoted = [0.78, 0.86, 0.70, 0.45, 0.56, 0.44]
     assert all(close(u[k], q, 0.006) for k, q in zip(keys, quoted)), list(zip(keys, u[keys].round(3), quoted))
+
+@check
+def methods_table():
+    "17_trainer: the MultiFashion methods table holds probmcl, supcon, asl, bce and kmcl, metrics in percent."
+    mf = pd.read_csv(DATA / 'multifashion_methods.csv')
+    assert set(mf.run) >= {'probmcl', 'supcon', 'asl', 'bce', 'kmcl'}, set(mf.run)
+    assert mf[['mAP', 'CF1', 'OF1']].apply(lambda c: c.between(0, 100)).all().all(), mf
 
 @check
 def q2l_table():
