@@ -160,6 +160,7 @@ def unique_rows(rows:list, # rows (dicts) with entry, seed and the metrics
     "Merge rows of the same (entry, seed) that repeat one result (the later kept); refuse ones whose results differ."
     seen = {}
     for r in rows:
+        if 'entry' not in r: raise ValueError(f"{where} has a row without an `entry` column ({sorted(r)[:4]} ...): it is not a compare.csv.")
         k = _key(r)
         if k in seen and not r.get('error') and not seen[k].get('error') and any(str(seen[k].get(c)) != str(r.get(c)) for c in _SAME):
             raise ValueError(f"{where} holds two different results for {k[0]} seed {k[1]} (test mAP {seen[k].get('mAP')} and "
