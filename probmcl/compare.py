@@ -10,7 +10,7 @@ from .options import did_you_mean
 from .config import TrainConfig, validate_config, read_mapping, report_errors, PER_DIM
 from .trainer import train, first_stage_key
 from .checkpoint import atomic_write
-from .runfolder import RunLock
+from .runfolder import RunLock, finished_result
 from .config import RUNTIME_FIELDS, run_identity
 from .precision import resolve_precision
 import torch
@@ -20,13 +20,12 @@ from .metrics import METRIC_KEYS
 
 # %% auto #0
 __all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'NOT_TUNED', 'DATA_FIELDS', 'TUNE_COLS', 'BUDGET_COLS', 'DEFAULT_ENTRIES',
-           'parse_entry', 'load_variants', 'slug', 'budget', 'entry_config', 'result_row', 'finished_result',
-           'run_entry', 'unique_rows', 'read_rows', 'write_rows', 'append_row', 'tidy_rows', 'used_precision',
-           'check_base', 'check_entries', 'paired_difference', 'verdict', 'choose', 'tie_note', 'summarize',
-           'plan_runs', 'shared_stages', 'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field',
-           'trial_name', 'tune_trials', 'choose_trials', 'tune_entries', 'budget_config', 'budget_paths', 'budget_gaps',
-           'budget_trend', 'plot_budgets', 'budget_rows', 'budgets_summary', 'compare_budgets', 'compare_parser',
-           'probmcl_compare']
+           'parse_entry', 'load_variants', 'slug', 'budget', 'entry_config', 'result_row', 'run_entry', 'unique_rows',
+           'read_rows', 'write_rows', 'append_row', 'tidy_rows', 'used_precision', 'check_base', 'check_entries',
+           'paired_difference', 'verdict', 'choose', 'tie_note', 'summarize', 'plan_runs', 'shared_stages',
+           'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field', 'trial_name', 'tune_trials',
+           'choose_trials', 'tune_entries', 'budget_config', 'budget_paths', 'budget_gaps', 'budget_trend',
+           'plot_budgets', 'budget_rows', 'budgets_summary', 'compare_budgets', 'compare_parser', 'probmcl_compare']
 
 # %% ../nbs/28_compare.ipynb #e47a5802
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
@@ -111,17 +110,6 @@ def result_row(entry:str, cfg:TrainConfig, r:dict) -> dict:
                 val_mAP=round(100 * r['val']['mAP'], 2) if r.get('val') else '', epochs=epochs,
                 wall_s=round(r['timings'].get('train_epochs_s', 0) + r['timings'].get('test_eval_s', 0)),
                 amp=r.get('precision', {}).get('amp', ''), run_dir=cfg.out, error='')
-
-# %% ../nbs/28_compare.ipynb #346d932e
-def finished_result(cfg:TrainConfig, # a run's config (`cfg.out` its folder)
-                   ) -> dict|None: # its metrics.json, or None
-    "The metrics.json in `cfg.out` when it holds a finished run of this very config (`run_identity`), else None."
-    f = Path(cfg.out) / 'metrics.json'
-    try: r = json.loads(f.read_text())
-    except (OSError, ValueError): return None
-    try: same = run_identity(TrainConfig.from_dict(r['config'])) == run_identity(cfg)
-    except (KeyError, TypeError, ValueError): return None
-    return r if same else None
 
 # %% ../nbs/28_compare.ipynb #1483ce10
 def run_entry(entry:str, # the entry's name (the row's `entry`)

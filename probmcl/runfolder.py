@@ -18,7 +18,8 @@ from .report import write_csv, plot_curves, plot_per_class
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'RunLock', 'check_output_folder', 'existing_run', 'check_launch_flags', 'check_existing_run', 'clear_run',
-           'write_run_folder', 'Run', 'load_run', 'run_key', 'identity_digest', 'write_run_key', 'cached_result']
+           'write_run_folder', 'Run', 'load_run', 'run_key', 'identity_digest', 'write_run_key', 'finished_result',
+           'cached_result']
 
 # %% ../nbs/12a_runfolder.ipynb #351bab39
 def _alive(pid:int) -> bool:
@@ -201,10 +202,20 @@ def write_run_key(cfg:TrainConfig, # the run, finished in cfg.out
     atomic_write(Path(cfg.out) / 'run_key.json', lambda p: Path(p).write_text(json.dumps(run_key(cfg))))
 
 # %% ../nbs/12a_runfolder.ipynb #972f57a5
+def finished_result(cfg:TrainConfig, # a run's config (`cfg.out` its folder)
+                   ) -> dict|None: # its metrics.json, or None
+    "The metrics.json in `cfg.out` when it holds a finished run of this very config (`run_identity`), else None."
+    f = Path(cfg.out) / 'metrics.json'
+    try: r = json.loads(f.read_text())
+    except (OSError, ValueError): return None
+    try: same = run_identity(TrainConfig.from_dict(r['config'])) == run_identity(cfg)
+    except (KeyError, TypeError, ValueError): return None
+    return r if same else None
+
+# %% ../nbs/12a_runfolder.ipynb #9698ffa0
 def cached_result(cfg:TrainConfig, # the run
                  ) -> dict|None: # OUT/metrics.json, or None
     "The finished result in `cfg.out` when its run_key.json is `run_key(cfg)` and its config is this run's; else None."
-    out, key = Path(cfg.out), run_key(cfg)
-    if not (out / 'metrics.json').is_file() or _read_json(out / 'run_key.json') != key: return None
-    res = json.loads((out / 'metrics.json').read_text())
-    return res if run_identity(TrainConfig.from_dict(res.get('config', {}))) == key['identity'] else None
+    try: same_code = _read_json(Path(cfg.out) / 'run_key.json') == run_key(cfg)
+    except ValueError: same_code = False                         # an unreadable run_key.json
+    return finished_result(cfg) if same_code else None
