@@ -14,20 +14,21 @@
 Budget (one seed): the `multifashion` recipe (the quick-start's narrow resnet10t, RandAugment, Adam + OneCycle, on
 MultiFashion at 56 px), 5,000 training canvases (the first 5,000 of the default 10,000) and the full 2,000-canvas test split; every
 method sees 12 epochs: two-stage methods 6 contrastive + 6 classifier epochs, one-stage methods 12 epochs. The sweep
-uses 2,000 canvases and 4 + 4 epochs. Runs are cached in runs/multifashion/ (`probmcl.runs.train_cached`): a
-second call prints the tables without training. Wall times are from a shared 2-core CPU.
+uses 2,000 canvases and 4 + 4 epochs. Runs go through `probmcl.compare.run_missing`, as every comparison does: one
+row per run in compare's CSV format, appended as the run finishes; a table's rows already in data/ are kept, a killed run
+resumes, and a second call prints the tables without training. Wall times are from a shared 2-core CPU.
 """
-import argparse, time
+import argparse, json, time
 import numpy as np, torch
 from pathlib import Path
 import pandas as pd
 from probmcl.config import recipe
-from probmcl.runs import train_cached
 from probmcl.metrics import METRIC_KEYS as KEYS
 from probmcl.canvases import MultiFashion
 from probmcl.transforms import test_transforms_of, preprocess_for
 from probmcl.runfolder import identity_digest
-from probmcl.compare import write_rows
+from probmcl.compare import write_rows, run_missing, slug
+from probmcl.runfolder import RunLock
 from probmcl.mdn import Encoder, lite0_checkpoint
 from probmcl.spl import fit_linear_spl, expected_positives, single_positive
 from probmcl.metrics import multilabel_metrics
@@ -39,45 +40,61 @@ TWO_STAGE = dict(epochs=6, cls_epochs=6)
 ONE_STAGE = dict(epochs=12)
 
 
-def run(name, base=BASE, recipe_name='multifashion', **kw):
-    "Train (or reuse) one configuration; a row of metrics in % and the wall time."
-    cfg = recipe(recipe_name, **{**base, **kw})
-    cfg = cfg.replace(out=str(RUNS / f'{name}-{identity_digest(cfg)}'))   # the run's folder: what makes it this run
-    t0 = time.time()
-    r = train_cached(cfg)
-    print(f'  {name}: mAP {100 * r["mAP"]:.2f}  ({r["timings"]["total_s"]:.0f} s; this call {time.time() - t0:.0f} s)', flush=True)
-    val = r.get('val') or {}
-    return dict(run=name, **{k: round(100 * r[k], 2) for k in KEYS}, **{f'val_{k}': round(100 * val[k], 2) for k in KEYS if k in val},
-                wall_s=round(r['timings']['total_s']), out=cfg.out)
+def plan_of(entries, base=BASE, recipe_name='multifashion'):
+    "The (entry, TrainConfig) runs of a table: each in runs/multifashion/ENTRY-DIGEST, the digest of what makes it this run."
+    runs = []
+    for name, kw in entries:
+        cfg = recipe(recipe_name, **{**base, **kw})
+        runs.append((name, cfg.replace(out=str(RUNS / f'{slug(name)}-{identity_digest(cfg)}'), resume=True)))
+    return runs
 
 
-def table(rows, csv, cols=('run',) + KEYS + ('wall_s',)):
-    df = pd.DataFrame(rows)[list(cols)]
-    DATA.mkdir(exist_ok=True); write_rows(DATA / csv, df.astype(object).where(df.notna(), '').to_dict('records'), cols)
-    md = ['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)]
-    md += ['| ' + ' | '.join(map(str, r)) + ' |' for r in df.itertuples(index=False)]
-    print(f'\n{csv}\n' + '\n'.join(md) + '\n', flush=True)
+def run_table(path, entries, **kw):
+    """Run the entries that `path` does not hold yet through `probmcl.compare.run_missing` (compare's CSV format, one row
+    per run as it finishes, a killed run resumed); print the table; return its rows as a DataFrame, in entry order."""
+    runs, path = plan_of(entries, **kw), Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with RunLock(path.parent, name=f'.{path.stem}.lock', what='table'):
+        rows = run_missing(runs, path, runs[0][1], what=path.stem)
+    failed = [r for r in rows if r.get('error')]
+    if failed: raise SystemExit(f"{path.name}: {len(failed)} run(s) failed: " + '; '.join(f"{r['entry']}: {r['error']}" for r in failed))
+    order = [e for e, _ in entries]
+    df = pd.DataFrame(rows).assign(order=lambda d: d.entry.map(order.index)).sort_values('order').drop(columns='order')
+    show(df[['entry'] + list(KEYS) + ['val_mAP', 'wall_s']], path.name)
     return df
 
 
-def methods():
-    rows = [run('probmcl', method='probmcl', **TWO_STAGE),
-            run('probmcl (frozen stage 2)', method='probmcl', finetune=False, **TWO_STAGE),
-            run('supcon', method='supcon', **TWO_STAGE),
-            run('asl', method='asl', **ONE_STAGE),
-            run('bce', method='bce', **ONE_STAGE),
-            run('kmcl', method='kmcl', **ONE_STAGE)]
-    return table(rows, 'multifashion_methods.csv')
+def show(df, title):
+    "Print a small DataFrame as a markdown table."
+    md = ['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)]
+    md += ['| ' + ' | '.join(map(str, r)) + ' |' for r in df.itertuples(index=False)]
+    print(f'\n{title}\n' + '\n'.join(md) + '\n', flush=True)
+
+
+def table(rows, csv, cols):
+    "A derived table (not one row per run): written with compare's CSV writer and printed."
+    df = pd.DataFrame(rows)[list(cols)]
+    write_rows(DATA / csv, df.astype(object).where(df.notna(), '').to_dict('records'), cols)
+    show(df, csv)
+    return df
+
+
+METHODS_TABLE = [('probmcl', dict(method='probmcl', **TWO_STAGE)),
+                 ('probmcl (frozen stage 2)', dict(method='probmcl', finetune=False, **TWO_STAGE)),
+                 ('supcon', dict(method='supcon', **TWO_STAGE)),
+                 ('asl', dict(method='asl', **ONE_STAGE)),
+                 ('bce', dict(method='bce', **ONE_STAGE)),
+                 ('kmcl', dict(method='kmcl', **ONE_STAGE))]
+
+def methods(): return run_table(DATA / 'multifashion_methods.csv', METHODS_TABLE)
 
 
 SPL = dict(labels='single-positive')
+SPL_TABLE = [('full labels, bce (upper bound)' if loss == 'bce' else f'single positive, {loss}',
+              dict(method='asl', spl_loss=loss, **SPL, **ONE_STAGE)) for loss in ('bce', 'an', 'an_ls', 'wan', 'epr', 'role')] + [
+             ('single positive, probmcl (observed positives) + role', dict(method='probmcl', spl_loss='role', **SPL, **TWO_STAGE))]
 
-def spl():
-    rows = [run(f'single positive, {loss}' if loss != 'bce' else 'full labels, bce (upper bound)',
-                method='asl', spl_loss=loss, **SPL, **ONE_STAGE)
-            for loss in ('bce', 'an', 'an_ls', 'wan', 'epr', 'role')]
-    rows.append(run('single positive, probmcl (observed positives) + role', method='probmcl', spl_loss='role', **SPL, **TWO_STAGE))
-    return table(rows, 'multifashion_spl.csv')
+def spl(): return run_table(DATA / 'multifashion_spl.csv', SPL_TABLE)
 
 
 def spl_linear():
@@ -119,48 +136,48 @@ def spl_linear():
     return table(rows, 'multifashion_spl_linear.csv', ('run',) + KEYS + ('best_epoch', 'wall_s'))
 
 
-def q2l():
-    rows = [run('asl', method='asl', **ONE_STAGE),                                  # linear head (cached from `methods`)
-            run('q2l', method='q2l', **ONE_STAGE),
-            run('probmcl_q2l', method='probmcl_q2l', **TWO_STAGE)]
-    return table(rows, 'multifashion_q2l.csv')
+Q2L_TABLE = [('asl', dict(method='asl', **ONE_STAGE)),                  # the linear head: the methods table's run
+             ('q2l', dict(method='q2l', **ONE_STAGE)),
+             ('probmcl_q2l', dict(method='probmcl_q2l', **TWO_STAGE))]
+
+def q2l(): return run_table(DATA / 'multifashion_q2l.csv', Q2L_TABLE)
 
 
 SWEEP = dict(n_train=2000, epochs=4, cls_epochs=4)
 GRID = dict(tau=(0.1, 0.2, 0.5), alpha=(0.3, 0.6, 0.9), lam=(0.3, 1.0, 3.0), overlap=('jaccard', 'cosine'))
+SWEEP_TABLE = [(f'{p}={v}', dict(method='probmcl', **SWEEP, **{p: v})) for p, values in GRID.items() for v in values]
 
 def sweep():
-    rows = []
-    for p, values in GRID.items():
-        for v in values:
-            r = run(f'{p}={v}', method='probmcl', **SWEEP, **{p: v})
-            rows.append(dict(param=p, value=v, **{k: r[k] for k in KEYS}, wall_s=r['wall_s']))
-    return table(rows, 'ablation_multifashion.csv', ('param', 'value') + KEYS + ('wall_s',))
+    "The Fig. 2 sweep: one entry `PARAM=VALUE` per run (19_runs reads PARAM and VALUE back from the entry)."
+    return run_table(DATA / 'ablation_multifashion.csv', SWEEP_TABLE)
 
 
 PAPER_SCALES = dict(nll_norm='none', sim_dim=None, lam=0.3, mdn_init='paper')
 FROZEN = dict(finetune=False, cls_epochs=4, cls_lr=5e-3)
 
+MD = dict(dataset='multidigits', seed=0, quiet=True, val_frac=0.1)
+SCALES_TABLE = [
+    ('paper scales, linear head, frozen', dict(**PAPER_SCALES, head_norm=False, **FROZEN)),
+    ('nll_norm=per_dim, linear head, frozen', dict(**{**PAPER_SCALES, 'nll_norm': 'per_dim'}, head_norm=False, **FROZEN)),
+    ('per_dim, lam 1, BN + linear, frozen', dict(**{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0}, **FROZEN)),
+    ('per_dim, lam 1, sim_dim 16, BN + linear, frozen', dict(**{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0, 'sim_dim': 16.0}, **FROZEN)),
+    ('per_dim, lam 1, MDN init torch, BN + linear, frozen', dict(**FROZEN)),
+    ('paper scales, linear head, fine-tuned', dict(**PAPER_SCALES, head_norm=False)),
+    ('paper scales, BN + linear, fine-tuned', dict(**PAPER_SCALES)),
+    ('per_dim, lam 1, init torch, linear head, fine-tuned', dict(head_norm=False)),
+    ('quickstart (per_dim, lam 1, init torch, BN + linear, fine-tuned)', dict()),
+    ('supcon, BN + linear, frozen (reference)', dict(method='supcon', **FROZEN)),
+    ('asl end to end, 6 epochs (reference)', dict(method='asl'))]
+
 def scales():
     """The quick-start's departures from the paper's loss scales, one at a time (MultiDigits 1,800 / 200 val / 500 test,
     6 epochs stage 1). Selected on validation: the ProbMCL row with the best val mAP is the quick-start recipe, and
-    only that row's test mAP is shown (once, in its own column); the SupCon and ASL rows are references."""
-    md = dict(dataset='multidigits', seed=0, quiet=True, val_frac=0.1)
-    rows = [run('paper scales, linear head, frozen', md, recipe_name='quickstart', **PAPER_SCALES, head_norm=False, **FROZEN),
-            run('nll_norm=per_dim, linear head, frozen', md, recipe_name='quickstart', **{**PAPER_SCALES, 'nll_norm': 'per_dim'}, head_norm=False, **FROZEN),
-            run('per_dim, lam 1, BN + linear, frozen', md, recipe_name='quickstart', **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0}, **FROZEN),
-            run('per_dim, lam 1, sim_dim 16, BN + linear, frozen', md, recipe_name='quickstart',
-                **{**PAPER_SCALES, 'nll_norm': 'per_dim', 'lam': 1.0, 'sim_dim': 16.0}, **FROZEN),
-            run('per_dim, lam 1, MDN init torch, BN + linear, frozen', md, recipe_name='quickstart', **FROZEN),
-            run('paper scales, linear head, fine-tuned', md, recipe_name='quickstart', **PAPER_SCALES, head_norm=False),
-            run('paper scales, BN + linear, fine-tuned', md, recipe_name='quickstart', **PAPER_SCALES),
-            run('per_dim, lam 1, init torch, linear head, fine-tuned', md, recipe_name='quickstart', head_norm=False),
-            run('quickstart (per_dim, lam 1, init torch, BN + linear, fine-tuned)', md, recipe_name='quickstart'),
-            run('supcon, BN + linear, frozen (reference)', md, recipe_name='quickstart', method='supcon', **FROZEN),
-            run('asl end to end, 6 epochs (reference)', md, recipe_name='quickstart', method='asl')]
-    df = pd.DataFrame(rows)
-    probmcl_rows = ~df.run.str.contains('reference')
-    best = df[probmcl_rows].val_mAP.idxmax()
+    only that row's test mAP is shown (once, in its own column); the SupCon and ASL rows are references. The runs' own
+    rows (compare's format, every test metric) stay in runs/multifashion/scales.csv; data/ holds the selection."""
+    df = run_table(RUNS / 'scales.csv', SCALES_TABLE, base=MD, recipe_name='quickstart').reset_index(drop=True)
+    val = [json.loads((Path(d) / 'metrics.json').read_text())['val'] for d in df.run_dir]       # val CF1 and OF1 of each run
+    df = df.assign(run=df.entry, val_CF1=[round(100 * v['CF1'], 2) for v in val], val_OF1=[round(100 * v['OF1'], 2) for v in val])
+    best = df[~df.run.str.contains('reference')].val_mAP.astype(float).idxmax()
     df['chosen'] = (df.index == best).astype(int)
     df['test_mAP'] = df.mAP.where(df.index == best)                # test scored once: the chosen row only
     return table(df.to_dict('records'), 'scale_ablation_multidigits.csv', ('run', 'val_mAP', 'val_CF1', 'val_OF1', 'chosen', 'test_mAP', 'wall_s'))

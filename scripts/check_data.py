@@ -77,27 +77,27 @@ def uncertainty_aurocs():
 def methods_table():
     "17_trainer: the MultiFashion methods table holds probmcl, supcon, asl, bce and kmcl, metrics in percent."
     mf = pd.read_csv(DATA / 'multifashion_methods.csv')
-    assert set(mf.run) >= {'probmcl', 'supcon', 'asl', 'bce', 'kmcl'}, set(mf.run)
+    assert set(mf.entry) >= {'probmcl', 'supcon', 'asl', 'bce', 'kmcl'}, set(mf.entry)
     assert mf[['mAP', 'CF1', 'OF1']].apply(lambda c: c.between(0, 100)).all().all(), mf
 
 @check
 def q2l_table():
     "20_query2label: the MultiFashion Query2Label table holds asl, q2l and probmcl_q2l, mAP in percent."
     q = pd.read_csv(DATA / 'multifashion_q2l.csv')
-    assert list(q.run) == ['asl', 'q2l', 'probmcl_q2l'] and q.mAP.between(0, 100).all(), q
+    assert list(q.entry) == ['asl', 'q2l', 'probmcl_q2l'] and q.mAP.between(0, 100).all(), q
 
 @check
 def spl_tables():
     "21_spl: 7 label regimes, full labels (about) an upper bound; the linear-probe table's 6 rows, full labels on top."
     t = pd.read_csv(DATA / 'multifashion_spl.csv')
-    assert len(t) == 7 and t.mAP.between(0, 100).all() and t.mAP.iloc[0] >= t.mAP.iloc[1:].max() - 1.0, t[['run', 'mAP']]
+    assert len(t) == 7 and t.mAP.between(0, 100).all() and t.mAP.iloc[0] >= t.mAP.iloc[1:].max() - 1.0, t[['entry', 'mAP']]
     lin = pd.read_csv(DATA / 'multifashion_spl_linear.csv')
     assert len(lin) == 6 and lin.mAP.iloc[0] == lin.mAP.max(), lin[['run', 'mAP']]
 
 @check
 def ablation_table():
     "19_runs: the Fig. 2 sweep varies tau, alpha, lam and overlap."
-    assert set(pd.read_csv(DATA / 'ablation_multifashion.csv').param) == {'tau', 'alpha', 'lam', 'overlap'}
+    assert set(pd.read_csv(DATA / 'ablation_multifashion.csv').entry.str.split('=').str[0]) == {'tau', 'alpha', 'lam', 'overlap'}
 
 if __name__ == '__main__':
     failed = 0
