@@ -215,7 +215,7 @@ def budget_headline(name):
     what = f"the budget axis ({', '.join(map(str, BUDGETS[name]))} epochs per run, tuned)"
     if not rows and not trials: return f"- **{name}**: {what} has not started (`python bench/real.py budgets {name}`)."
     if done < total or len(gaps) < len(BUDGETS[name]):
-        return (f"- **{name}**: {what} is under way: {len(trials)} tuning trials and {done} of {total} runs finished; no "
+        return (f"- **{name}**: {what} is under way: {len(trials)} tuning trial{'s' * (len(trials) != 1)} and {done} of {total} runs finished; no "
                 f"verdict is drawn from it yet.")
     g, b0 = gaps[-1], BUDGETS[name][0]
     return (f"- **{name}**: at {g['budget'] // b0}x the short budget ({g['budget']} epochs per run) ProbMCL's choice ({g['ours']}) "
