@@ -27,12 +27,12 @@ the tables keep these scales for both ProbMCL rows.
     python bench/benchmark.py queue [--workers 2]    -> every missing (regime, method, seed), `workers` runs at a time
     python bench/benchmark.py options --seeds 0      -> data/probmcl_options_pretrained.csv (ProbMCL frozen, named options)
 """
-import argparse, sys, time
+import argparse, sys
 from pathlib import Path
 from probmcl.config import recipe, PER_DIM
 from probmcl.mdn import lite0_checkpoint
 from probmcl.compare import run_missing, summarize, read_rows, slug
-from probmcl.runfolder import RunLock
+from probmcl.runfolder import RunLock, identity_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS, DATA = ROOT / 'runs' / 'benchmark', ROOT / 'data'
@@ -76,44 +76,29 @@ REGIMES = dict(scratch=(SCRATCH, 'benchmark_scratch.csv'), pretrained=(PRETRAINE
 
 
 def plan(regime, seeds, methods=None):
-    "The (entry, TrainConfig) runs of a table, seed by seed, each in runs/benchmark/REGIME/ENTRY-sSEED."
+    "The (entry, TrainConfig) runs of a table, seed by seed, each in runs/benchmark/REGIME/ENTRY-sSEED-DIGEST (what makes the run)."
     spec, _ = REGIMES[regime]
     runs = []
     for seed in seeds:
         for name in (methods or spec['methods']):
             kw = {**spec['base'], **spec['methods'][name], 'seed': seed}
             if spec['base'] is PRE: kw['pretrained'] = _lite0()
-            runs.append((name, recipe(spec['recipe'], **kw).replace(out=str(RUNS / regime / f'{slug(name)}-s{seed}'), resume=True)))
+            cfg = recipe(spec['recipe'], **kw)
+            runs.append((name, cfg.replace(out=str(RUNS / regime / f'{slug(name)}-s{seed}-{identity_digest(cfg)}'), resume=True)))
     return runs
 
-def fill(regime, seeds, methods=None):
-    "Run the table's missing rows through `probmcl.compare.run_missing` (one CSV format, rows appended as runs finish)."
+def fill(regime, seeds, methods=None, parallel=1):
+    """Run the table's missing rows through `probmcl.compare.run_missing` (one CSV format, rows appended as runs finish,
+    `parallel` runs at a time); a row made by another configuration than the table's now (its folder differs) runs again."""
     todo, path = plan(regime, seeds, methods), DATA / REGIMES[regime][1]
     with RunLock(DATA, name=f'.{path.stem}.lock', what='table'):
-        rows = run_missing(todo, path, todo[0][1], what=regime)
+        rows = run_missing(todo, path, todo[0][1], parallel=parallel, what=regime, rerun_moved=True)
     failed = [r for r in rows if r.get('error')]
     if failed: sys.exit(f"{regime}: {len(failed)} run(s) failed: " + '; '.join(f"{r['entry']} seed {r['seed']}: {r['error']}" for r in failed))
 
-def missing(seeds=(0, 1, 2)):
-    "Every (regime, method, seed) without a row, seed by seed so that whole seeds finish first, longest runs first."
-    out = []
-    for seed in seeds:
-        for regime in ('pretrained', 'scratch'):
-            spec, fname = REGIMES[regime]
-            have = {(r['entry'], int(r['seed'])) for r in read_rows(DATA / fname)}
-            out += [(regime, m, seed) for m in spec['methods'] if (m, seed) not in have]
-    return out
-
 def queue(workers=2, seeds=(0, 1, 2)):
-    "Run every missing row, `workers` subprocesses at a time (one torch thread each)."
-    import subprocess
-    todo, running = missing(seeds), []
-    while todo or running:
-        while todo and len(running) < workers:
-            regime, m, seed = todo.pop(0)
-            running.append(subprocess.Popen([sys.executable, __file__, regime, '--seeds', str(seed), '--methods', m]))
-        time.sleep(5)
-        running = [p for p in running if p.poll() is None]
+    "Every missing row of both tables, `workers` runs at a time (one torch thread each), the pretrained table first."
+    for regime in ('pretrained', 'scratch'): fill(regime, seeds, parallel=workers)
 
 def summary(regime):
     """Markdown: mean ± std over seeds per method, then ProbMCL (its best variant by val mAP) against the best other

@@ -26,9 +26,10 @@ from probmcl.inference import uncertainty_columns
 from probmcl.uncertainty import uncertainty_auroc
 from probmcl.mdn import MDN
 from probmcl.methods import mlp
+from benchmark import plan                     # Python puts the script's own folder (bench/) first on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS, DATA = ROOT / 'runs' / 'benchmark' / 'pretrained', ROOT / 'data'
+DATA = ROOT / 'data'
 
 def features(run, loader):
     "h [N, n] of the run's encoder over the loader, and the labels."
@@ -103,12 +104,13 @@ def write(path, rows):
 
 def main(seed=0):
     torch.manual_seed(seed); torch.set_num_threads(1)
-    runs = {'ImageNet (linear probe run)': f'linear-probe--ImageNet-encoder-s{seed}', 'after ProbMCL stage 1': f'probmcl--frozen--paper-protocol-s{seed}',
-            'after SupCon stage 1': f'supcon--frozen-s{seed}'}
     bench = {r['entry']: r for r in csv.DictReader(open(DATA / 'benchmark_pretrained.csv')) if int(r['seed']) == seed}
+    folders = {e: c.out for e, c in plan('pretrained', [seed])}                 # where `python bench/benchmark.py pretrained` trains them
+    folder = lambda entry: bench[entry]['run_dir'] or folders[entry]           # the row's own folder where it recorded one
     probe_map = {'ImageNet (linear probe run)': 'linear probe (ImageNet encoder)', 'after ProbMCL stage 1': 'probmcl (frozen, paper protocol)',
                  'after SupCon stage 1': 'supcon (frozen)'}
-    loaded = {k: load_run(RUNS / v) for k, v in runs.items()}
+    runs = {k: folder(e) for k, e in probe_map.items()}
+    loaded = {k: load_run(v) for k, v in runs.items()}
     pcfg = loaded['after ProbMCL stage 1'].config
     loader = run_test_loader(pcfg, loaded['after ProbMCL stage 1'].model, batch_size=100)
     rows, feats = [], {}
@@ -126,8 +128,8 @@ def main(seed=0):
     grads.append(dict(encoder='after SupCon stage 1, its projection', **grad_norms(hs, ys, pcfg, proj=loaded['after SupCon stage 1'].model.aux)))
     write(DATA / 'diagnosis_pretrained.csv', rows + grads)
     unc = []
-    for name, folder in (('probmcl (frozen, paper protocol)', runs['after ProbMCL stage 1']), ('probmcl (fine-tuned)', f'probmcl--fine-tuned-s{seed}')):
-        unc += uncertainty_rows(load_run(RUNS / folder), loader, name)
+    for name in ('probmcl (frozen, paper protocol)', 'probmcl (fine-tuned)'):
+        unc += uncertainty_rows(load_run(folder(name)), loader, name)
     write(DATA / 'uncertainty_pretrained.csv', unc)
     print(pd.DataFrame(rows).to_string(index=False)); print(pd.DataFrame(grads).T.to_string()); print(pd.DataFrame(unc).to_string(index=False))
 

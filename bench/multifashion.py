@@ -55,7 +55,7 @@ def run_table(path, entries, **kw):
     runs, path = plan_of(entries, **kw), Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with RunLock(path.parent, name=f'.{path.stem}.lock', what='table'):
-        rows = run_missing(runs, path, runs[0][1], what=path.stem)
+        rows = run_missing(runs, path, runs[0][1], what=path.stem, rerun_moved=True)   # a row of another configuration runs again
     failed = [r for r in rows if r.get('error')]
     if failed: raise SystemExit(f"{path.name}: {len(failed)} run(s) failed: " + '; '.join(f"{r['entry']}: {r['error']}" for r in failed))
     order = [e for e, _ in entries]

@@ -23,9 +23,10 @@ __all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'NOT_TUNED', 'DATA_FIELDS
            'parse_entry', 'load_variants', 'slug', 'budget', 'entry_config', 'result_row', 'run_entry', 'unique_rows',
            'read_rows', 'write_rows', 'append_row', 'tidy_rows', 'used_precision', 'check_base', 'check_entries',
            'paired_difference', 'verdict', 'choose', 'tie_note', 'summarize', 'plan_runs', 'shared_stages',
-           'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field', 'trial_name', 'tune_trials',
-           'choose_trials', 'tune_entries', 'budget_config', 'budget_paths', 'budget_gaps', 'budget_trend',
-           'plot_budgets', 'budget_rows', 'budgets_summary', 'compare_budgets', 'compare_parser', 'probmcl_compare']
+           'moved_rows', 'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field', 'trial_name',
+           'tune_trials', 'choose_trials', 'tune_entries', 'budget_config', 'budget_paths', 'budget_gaps',
+           'budget_trend', 'plot_budgets', 'budget_rows', 'budgets_summary', 'compare_budgets', 'compare_parser',
+           'probmcl_compare']
 
 # %% ../nbs/28_compare.ipynb #e47a5802
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
@@ -390,6 +391,14 @@ def _execute(plan, parallel, threads):
 # %% ../nbs/28_compare.ipynb #93877fb6
 def _hms(s): s = int(s); return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
+# %% ../nbs/28_compare.ipynb #808089f6
+def moved_rows(rows:list, # a CSV's rows
+               plan:list, # [(entry, TrainConfig)]
+              ) -> list: # the rows of the plan's runs whose run_dir is not the run's folder
+    "Rows of the plan's (entry, seed) whose `run_dir` names another folder than the run's `cfg.out`."
+    want = {(e, c.seed): Path(c.out).name for e, c in plan}
+    return [r for r in rows if r.get('run_dir') and _key(r) in want and Path(r['run_dir']).name != want[_key(r)]]
+
 # %% ../nbs/28_compare.ipynb #6e8460c1
 def run_missing(plan:list, # [(entry, TrainConfig)] from `plan_runs`
                 path:str|Path, # the CSV that keeps their rows
@@ -397,9 +406,15 @@ def run_missing(plan:list, # [(entry, TrainConfig)] from `plan_runs`
                 parallel:int=1, # runs at a time
                 log=print, # progress
                 what:str='compare', # the progress lines' tag
+                rerun_moved:bool=False, # run again the rows whose run_dir is not their run's folder (`moved_rows`)
                ) -> list: # the plan's rows (dicts), finished and failed
     "Run the plan's runs that `path` does not hold yet (failed ones again), appending each row as it finishes; the caller holds the CSV's lock."
     retry = tidy_rows(path)
+    moved = moved_rows(read_rows(path), plan) if rerun_moved else []
+    if moved:
+        write_rows(path, [r for r in read_rows(path) if r not in moved])
+        names = ', '.join(f"{r['entry']} seed {r['seed']}" for r in moved[:5])
+        log(f"[{what}] {len(moved)} row(s) of {path} were made in another folder than their run's now (another configuration): run again: {names}")
     have = {_key(r) for r in read_rows(path)}
     todo = [(e, c) for e, c in plan if (e, c.seed) not in have]
     threads = None if parallel <= 1 else max(1, (os.cpu_count() or 1) // parallel)
