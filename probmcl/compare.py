@@ -25,8 +25,8 @@ __all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'NOT_TUNED', 'DATA_FIELDS
            'paired_difference', 'verdict', 'choose', 'tie_note', 'summarize', 'plan_runs', 'shared_stages',
            'moved_rows', 'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field', 'trial_name',
            'tune_trials', 'choose_trials', 'tune_entries', 'budget_config', 'budget_paths', 'budget_gaps',
-           'budget_trend', 'plot_budgets', 'budget_rows', 'budgets_summary', 'compare_budgets', 'compare_parser',
-           'probmcl_compare']
+           'budget_trend', 'plot_budgets', 'budget_rows', 'budgets_summary', 'write_budget_summary', 'compare_budgets',
+           'compare_parser', 'probmcl_compare']
 
 # %% ../nbs/28_compare.ipynb #e47a5802
 VARIANTS = {   # entry name -> TrainConfig overrides (with `method`)
@@ -715,6 +715,26 @@ def budgets_summary(rows:list, # `budget_rows`
     return '\n'.join(lines + ([''] + ties if ties else []) + ([f"\n![test mAP and the gap against budget]({png})"] if png else [])
                      + ['', budget_trend(gaps, focus)])
 
+# %% ../nbs/28_compare.ipynb #b23d9a60
+def write_budget_summary(rows:list, # `budget_rows`
+                         base:TrainConfig, # the base run
+                         budgets:list, # epochs per run, sorted
+                         seeds:list, # the reported seeds
+                         entries:list, # `--methods` entries
+                         focus:str, # the focus method
+                         summary:Path, # the comparison's CSV: its .md and .png are written beside it
+                         note:str='', # the tuning note (`tune_entries`)
+                        ) -> str: # the markdown written to SUMMARY.md
+    "The budget axis's figure (SUMMARY.png) and markdown (SUMMARY.md): the budgets, the tuning note, the tables, the gaps and the trend."
+    import matplotlib.pyplot as plt
+    plt.close(plot_budgets(rows, focus, entries, summary.with_suffix('.png')))
+    md = (f"Budgets: {', '.join(f'{budget_config(base, b).epochs} + {budget_config(base, b).cls_epochs}' for b in budgets)} epochs per run "
+          f"(two-stage methods: contrastive + classifier; one-stage methods the sum); {base.backbone} at {base.img_size} px on "
+          f"{base.dataset}, batch {base.batch_size}, lr {base.lr:g} unless tuned; {len(seeds)} seeds.\n\n" + (note + '\n\n' if note else '')
+          + budgets_summary(rows, focus, entries, summary.with_suffix('.png').name))
+    summary.with_suffix('.md').write_text(md + '\n')
+    return md
+
 # %% ../nbs/28_compare.ipynb #a069cdaf
 def compare_budgets(base:TrainConfig, # the base run; its two stages' proportion is kept at every budget
                     entries:list, # `--methods` entries
@@ -752,13 +772,7 @@ def compare_budgets(base:TrainConfig, # the base run; its two stages' proportion
             _compare(budget_config(base, b), entries, seeds, folder, focus, parallel, variants, log, path, reuse_stages, stages, note, done)
         rows = budget_rows(out, csv_path, budgets, entries, seeds)
         write_rows(combined, rows, BUDGET_COLS)
-        import matplotlib.pyplot as plt
-        plt.close(plot_budgets(rows, focus, entries, summary.with_suffix('.png')))
-        md = (f"Budgets: {', '.join(f'{budget_config(base, b).epochs} + {budget_config(base, b).cls_epochs}' for b in budgets)} epochs per run "
-              f"(two-stage methods: contrastive + classifier; one-stage methods the sum); {base.backbone} at {base.img_size} px on "
-              f"{base.dataset}, batch {base.batch_size}, lr {base.lr:g} unless tuned; {len(seeds)} seeds.\n\n" + (note + '\n\n' if note else '')
-              + budgets_summary(rows, focus, entries, summary.with_suffix('.png').name))
-        summary.with_suffix('.md').write_text(md + '\n')
+        md = write_budget_summary(rows, base, budgets, seeds, entries, focus, summary, note)
     log(md)
     return md
 

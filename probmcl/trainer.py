@@ -30,9 +30,10 @@ from .scoring import score_images
 from .report import write_csv, metrics_table
 
 # %% auto #0
-__all__ = ['DATA_FILE_FIELDS', 'RunState', 'build_model', 'prepare_run', 'resume_run', 'first_stage_key', 'keep_stage',
-           'reuse_stage', 'one_cycle', 'StageRun', 'freeze_except', 'setup_stage', 'train_one_epoch', 'evaluate',
-           'end_of_epoch', 'tune_thresholds', 'per_class_report', 'final_evaluation', 'train', 'run_stages']
+__all__ = ['DATA_FILE_FIELDS', 'RunState', 'build_model', 'prepare_run_folder', 'evaluation_loaders', 'prepare_run', 'resume_run',
+           'first_stage_key', 'keep_stage', 'reuse_stage', 'one_cycle', 'StageRun', 'freeze_except', 'setup_stage',
+           'train_one_epoch', 'evaluate', 'end_of_epoch', 'tune_thresholds', 'per_class_report', 'final_evaluation',
+           'train', 'run_stages']
 
 # %% ../nbs/17_trainer.ipynb #e65abe83
 @dataclass
@@ -63,6 +64,35 @@ def build_model(method:Method, # the method
         raise ValueError(f"--pretrained {cfg.pretrained!r} is not a usable checkpoint of {cfg.backbone!r}: "
                          f"{type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
 
+# %% ../nbs/17_trainer.ipynb #5c4489ca
+def prepare_run_folder(cfg:TrainConfig, # the run
+                       model:nn.Module, # its model (the room a checkpoint needs)
+                       datasets:tuple, # the raw datasets whose dropped images (--skip-broken) are listed
+                       log:Callable=print, # console output
+                      ):
+    "Before any step: OUT can be written and has room for weights and Adam's two moments; images --skip-broken dropped are listed there."
+    check_output_folder(cfg.out, 4 * 3 * sum(p.numel() for p in model.parameters()) + 2**24)
+    dropped = [str(p) for ds in datasets for p in getattr(getattr(ds, 'dataset', ds), 'dropped', [])]
+    if dropped:
+        atomic_write(Path(cfg.out) / 'skipped_images.txt', lambda p: Path(p).write_text('\n'.join(dropped) + '\n'))
+        log(f"[data] --skip-broken: {len(dropped)} missing or unreadable images dropped, listed in {Path(cfg.out) / 'skipped_images.txt'}")
+
+# %% ../nbs/17_trainer.ipynb #b0413f57
+def evaluation_loaders(cfg:TrainConfig, # the run
+                       acc, # the Accelerator
+                       val_raw, test_raw, # the raw validation and test datasets (the same object when val_frac=0)
+                       test_tf:Callable, # the test transform
+                      ) -> tuple: # (val loader, test loader), each prepared by Accelerate
+    "The evaluation loaders (test transform, no shuffle); a warning when validation is the test split."
+    def loader(ds):
+        return acc.prepare(DataLoader(TransformDataset(ds, test_tf), batch_size=max(cfg.batch_size // acc.num_processes, 64),
+                                      shuffle=False, num_workers=cfg.workers, pin_memory=acc.device.type == 'cuda'))
+    val_dl = loader(val_raw)
+    if val_raw is test_raw:
+        warnings.warn("val_frac=0 (--val-frac 0): validation is the test split, so every choice made on it is selected on "
+                      "test; use --val-frac 0.1 for results you report.")
+    return val_dl, val_dl if val_raw is test_raw else loader(test_raw)
+
 # %% ../nbs/17_trainer.ipynb #367b104e
 def prepare_run(cfg:TrainConfig, # a validated config
                 acc, # the Accelerator
@@ -78,12 +108,7 @@ def prepare_run(cfg:TrainConfig, # a validated config
     method = METHODS[cfg.method](labels)
     model = build_model(method, cfg, len(classes))
     stages = method.stages(cfg, model)
-    if acc.is_main_process:                                     # room for weights + Adam's two moments, before any step
-        check_output_folder(cfg.out, 4 * 3 * sum(p.numel() for p in model.parameters()) + 2**24)
-        dropped = [str(p) for ds in (train_raw, test_raw) for p in getattr(getattr(ds, 'dataset', ds), 'dropped', [])]
-        if dropped:
-            atomic_write(Path(cfg.out) / 'skipped_images.txt', lambda p: Path(p).write_text('\n'.join(dropped) + '\n'))
-            log(f"[data] --skip-broken: {len(dropped)} missing or unreadable images dropped, listed in {Path(cfg.out) / 'skipped_images.txt'}")
+    if acc.is_main_process: prepare_run_folder(cfg, model, (train_raw, test_raw), log)
     preprocess = preprocess_for(model.encoder.model, cfg.img_size)
     train_tf = train_transforms(cfg.img_size, preprocess['mean'], preprocess['std'], randaugment=cfg.randaugment,
                                 num_ops=cfg.ra_ops, magnitude=cfg.ra_magnitude)
@@ -92,15 +117,8 @@ def prepare_run(cfg:TrainConfig, # a validated config
     if len(labels.train_ds) // P < per:
         raise ValueError(f"`batch_size` (--batch-size) = {cfg.batch_size} is larger than the training set "
                          f"({len(labels.train_ds)} images); lower it.")
-    def loader(ds):
-        return acc.prepare(DataLoader(TransformDataset(ds, test_tf), batch_size=max(per, 64), shuffle=False,
-                                      num_workers=cfg.workers, pin_memory=acc.device.type == 'cuda'))
-    val_dl = loader(val_raw)
-    test_dl = val_dl if val_raw is test_raw else loader(test_raw)
+    val_dl, test_dl = evaluation_loaders(cfg, acc, val_raw, test_raw, test_tf)
     sizes = dict(n_train=len(labels.train_ds), n_val=0 if val_raw is test_raw else len(val_raw), n_test=len(test_raw))
-    if val_raw is test_raw:
-        warnings.warn("val_frac=0 (--val-frac 0): validation is the test split, so every choice made on it is selected on "
-                      "test; use --val-frac 0.1 for results you report.")
     return RunState(cfg, acc, Precision(cfg.amp, acc.device, cfg.channels_last), method, model, stages, labels.train_ds, train_tf, val_dl,
                     test_dl, classes, sizes, log, preprocess, timings=dict(data_s=time.perf_counter() - t0),
                     stage_key=first_stage_key(cfg, method) if cfg.stage_cache and len(stages) > 1 else None)
