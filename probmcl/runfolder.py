@@ -13,7 +13,7 @@ import torch.nn as nn
 from .config import TrainConfig, run_identity, code_fingerprint
 from .methods import METHODS, Method, method_class
 from .checkpoint import atomic_write, save_weights, load_weights
-from .transforms import test_transforms, preprocess_for
+from .transforms import test_transforms_of, preprocess_for
 from .report import write_csv, plot_curves, plot_per_class
 
 # %% auto #0
@@ -179,7 +179,7 @@ def load_run(run_dir:str|Path, # a run folder written by `probmcl.trainer.train`
     per_class = []
     if (run_dir / 'per_class.csv').exists():
         with open(run_dir / 'per_class.csv', newline='') as f: per_class = list(csv.DictReader(f))
-    return Run(run_dir, cfg, method, model, test_transforms(pre['img_size'], pre['mean'], pre['std']), list(map(str, classes)),
+    return Run(run_dir, cfg, method, model, test_transforms_of(pre), list(map(str, classes)),
                thresholds, pre, metrics, per_class)
 
 # %% ../nbs/12a_runfolder.ipynb #ff337be4
