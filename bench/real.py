@@ -273,15 +273,43 @@ def budget_markdown(name):
     choice = ('\n\nTuning choices (val mAP, seed 3, the middle budget): ' + '; '.join(
         f"{r.entry} lr {r.lr}" + (f", α {r.alpha}" if str(r.alpha) not in ('', 'nan') else '') + f" (val {r.val_mAP})"
         for r in pd.read_csv(tuned).query('chosen').itertuples()) + '.') if tuned.exists() else ''
-    big = read_rows(csv.with_name(f'{csv.stem}-batch128.csv'))
-    big_line = ''
-    if big:
-        v = pd.to_numeric(pd.Series([r['mAP'] for r in big if not r.get('error')]))
-        big_line = (f"\n\nProbMCL fine-tuned at the paper's batch 128 with its tuned lr, at {max(BUDGETS[name])} epochs per run: "
-                    f"test mAP {v.mean():.2f}" + (f" ± {v.std(ddof=1):.2f}" if len(v) > 1 else '') + f" ({len(v)} seeds).")
+    big_line = batch128_line(name, rows)
+    choice = trials_table(trials) + choice
     if not rows: return f"**{name}, budget axis** ({state}; `python bench/real.py budgets {name}`).{choice}"
     return (f"**{name}, budget axis** ({state}; `python bench/real.py budgets {name}`):\n\n"
             + budgets_summary(rows, 'probmcl', BUDGET_ENTRIES, f'data/{png.name}' if png.exists() else None) + choice + big_line)
+
+def trials_table(trials):
+    "The tuning trials' val mAP, an entry per row and an lr per column (ProbMCL: α 0.5 / 0.6); an entry's choice in bold once all its trials are in."
+    from probmcl.compare import choose_trials
+    grid = parse_grid(TUNE_GRID)
+    named, _ = tune_trials(BUDGET_ENTRIES, grid)
+    by = {r['entry']: r for r in trials}
+    complete = [e for e in BUDGET_ENTRIES if all(n in by for n, t in named.items() if t[0] == e)]
+    pick = set(choose_trials(trials, named, complete).values()) if complete else set()
+    cell = lambda n: '–' if n not in by else (f"**{float(by[n]['val_mAP']):.2f}**" if n in pick else f"{float(by[n]['val_mAP']):.2f}")
+    lines = ['| val mAP (seed 3) | ' + ' | '.join(f"lr {f'{v:.0e}'.replace('e-0', 'e-')}" for v in grid['lr']) + ' |', '|---|' + '---|' * len(grid['lr'])]
+    for e in BUDGET_ENTRIES:
+        mine = [(n, t[1]) for n, t in named.items() if t[0] == e]
+        alphas = sorted({p['alpha'] for _, p in mine if 'alpha' in p})
+        cells = [' / '.join(cell(n) for n, p in mine if p['lr'] == lr) for lr in grid['lr']]
+        what = f"{e} (α {' / '.join(f'{a:g}' for a in alphas)})" if alphas else e
+        lines.append(f"| {what} | " + ' | '.join(cells) + ' |')
+    return '\n\nTuning trials (val mAP at the middle budget, seed 3, which no reported run uses; bold: the entry\'s choice):\n\n' + '\n'.join(lines)
+
+def batch128_line(name, rows):
+    "ProbMCL at the paper's batch 128 at the largest budget: its test mAP, and paired by seed against the same entry at batch 32."
+    from probmcl.compare import verdict
+    csv = ROOT / 'data' / f'real_budget_{name}.csv'
+    big = [r for r in read_rows(csv.with_name(f'{csv.stem}-batch128.csv')) if not r.get('error')]
+    if not big: return ''
+    v = pd.to_numeric(pd.Series([r['mAP'] for r in big]))
+    b = max(BUDGETS[name])
+    small = [r for r in rows if int(r['budget']) == b and r['entry'] == 'probmcl:paper' and not r.get('error')]
+    df = pd.DataFrame([dict(entry=r['entry'], seed=int(r['seed']), mAP=float(r['mAP'])) for r in big + small])
+    return (f"\n\nProbMCL fine-tuned at the paper's batch 128 with its tuned lr, at {b} epochs per run: test mAP {v.mean():.2f}"
+            + (f" ± {v.std(ddof=1):.2f}" if len(v) > 1 else '') + f" ({len(v)} seed{'s' * (len(v) != 1)}); against batch 32: "
+            + verdict(df, 'probmcl:paper-batch128', 'probmcl:paper'))
 
 def headline():
     "One line per set: which entry wins on val, and ProbMCL's paired verdict."
