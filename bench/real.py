@@ -268,7 +268,7 @@ def budget_markdown(name):
     trial_dirs = {r['run_dir'] for r in trials}                       # a run read from its trial's folder is counted once
     wall = sum(float(r['wall_s']) for r in trials + [r for r in rows if r['run_dir'] not in trial_dirs] if r.get('wall_s') not in ('', None))
     amp = ', '.join(sorted({'float32' if r['amp'] == 'no' else r['amp'] for r in rows + trials if r.get('amp')}))   # 'no': no autocast
-    state += f"; {wall / 3600:.1f} h of training and scoring on 2 CPU cores in {amp}"
+    state += f"; {wall / 3600:.1f} h of training and scoring on 2 CPU cores in {amp}, a shared first stage counted in every run that uses it"
     tuned = csv.with_name(f'{csv.stem}-tune.csv')
     choice = ('\n\nTuning choices (val mAP, seed 3, the middle budget): ' + '; '.join(
         f"{r.entry} lr {r.lr}" + (f", α {r.alpha}" if str(r.alpha) not in ('', 'nan') else '') + f" (val {r.val_mAP})"
@@ -284,7 +284,7 @@ def trials_table(trials):
     from probmcl.compare import choose_trials
     grid = parse_grid(TUNE_GRID)
     named, _ = tune_trials(BUDGET_ENTRIES, grid)
-    by = {r['entry']: r for r in trials}
+    by = {r['entry']: r for r in trials if not r.get('error')}       # a failed trial shows as not run (its error is in the CSV)
     complete = [e for e in BUDGET_ENTRIES if all(n in by for n, t in named.items() if t[0] == e)]
     pick = set(choose_trials(trials, named, complete).values()) if complete else set()
     cell = lambda n: '–' if n not in by else (f"**{float(by[n]['val_mAP']):.2f}**" if n in pick else f"{float(by[n]['val_mAP']):.2f}")

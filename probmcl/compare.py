@@ -637,7 +637,7 @@ def budget_trend(gaps:list, # `budget_gaps`' result
                 ) -> str: # one sentence
     "Whether the gap shrinks, grows or holds: a paired t interval on the per-seed change of the gap from the smallest to the largest budget."
     from scipy.stats import t
-    if len(gaps) < 2: return f"{'One budget' if gaps else 'No budget'} finished so far: no trend yet."
+    if len(gaps) < 2: return f"{'One budget has' if gaps else 'No budget has'} runs of both sides so far: no trend yet."
     g0, g1 = gaps[0], gaps[-1]
     both = g0['per_seed'].index.intersection(g1['per_seed'].index)     # the seeds paired at both budgets
     a, b = float(g0['per_seed'][both].mean()), float(g1['per_seed'][both].mean())
@@ -708,8 +708,9 @@ def budgets_summary(rows:list, # `budget_rows`
     lines = ['| test mAP (seeds) | ' + ' | '.join(f'{b} epochs' for b in budgets) + ' |', '|---|' + '---|' * len(budgets)]
     lines += [f"| {e} | " + ' | '.join(cell(f[f.entry == e].mAP) for f in frames.values()) + ' |' for e in entries]
     gaps = budget_gaps(rows, focus)
+    ci = lambda g: '–' if math.isnan(g['half']) else f"{g['gap'] - g['half']:+.2f} to {g['gap'] + g['half']:+.2f}"   # one paired seed: no interval
     lines += ['', '| budget | chosen (val) | best other (val) | gap, test mAP | 95 % CI | seeds |', '|---|---|---|---|---|---|']
-    lines += [f"| {g['budget']} | {g['ours']} | {g['other']} | {g['gap']:+.2f} | {g['gap'] - g['half']:+.2f} to {g['gap'] + g['half']:+.2f} | {g['n']} |"
+    lines += [f"| {g['budget']} | {g['ours']} | {g['other']} | {g['gap']:+.2f} | {ci(g)} | {g['n']} |"
               for g in gaps]
     ties = [f"At {g['budget']} epochs:{g['tie']}" for g in gaps if g['tie']]
     return '\n'.join(lines + ([''] + ties if ties else []) + ([f"\n![test mAP and the gap against budget]({png})"] if png else [])
