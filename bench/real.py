@@ -206,7 +206,7 @@ def budget_words(name):
 
 def budget_headline(name):
     "One line for the landing page: the gap at the largest budget with its CI and the trend, or how far the runs are."
-    from probmcl.compare import budget_rows, budget_gaps, budget_trend
+    from probmcl.compare import budget_rows, budget_gaps, budget_trend, verdict
     csv = ROOT / 'data' / f'real_budget_{name}.csv'
     rows = budget_rows(ROOT / 'runs', csv, BUDGETS[name], BUDGET_ENTRIES, [0, 1, 2])
     total, done = len(BUDGET_ENTRIES) * 3 * len(BUDGETS[name]), sum(not r.get('error') for r in rows)
@@ -218,9 +218,13 @@ def budget_headline(name):
         return (f"- **{name}**: {what} is under way: {len(trials)} tuning trial{'s' * (len(trials) != 1)} and {done} of {total} runs finished; no "
                 f"verdict is drawn from it yet.")
     g, b0 = gaps[-1], BUDGETS[name][0]
-    return (f"- **{name}**: at {g['budget'] // b0}x the short budget ({g['budget']} epochs per run) ProbMCL's choice ({g['ours']}) "
-            f"against {g['other']}: {g['gap']:+.2f} mAP (95 % CI {g['gap'] - g['half']:+.2f} to {g['gap'] + g['half']:+.2f}). "
-            + budget_trend(gaps))
+    last = [r for r in rows if int(r['budget']) == g['budget'] and not r.get('error')]
+    df = pd.DataFrame([dict(entry=r['entry'], seed=int(r['seed']), mAP=float(r['mAP'])) for r in last])
+    lrs = sorted({f'{v:g}' for v in pd.read_csv(csv.with_name(f'{csv.stem}-tune.csv')).query('chosen').lr})
+    regime = (f"{g['budget']} epochs per run, {g['budget'] // 2} + {g['budget'] // 2} for two-stage methods; batch 32, Lite0 at 128 px, "
+              f"Adam with the lr chosen on val ({' / '.join(lrs)})")
+    return (f"- **{name}**: at {g['budget'] // b0}x the short budget ({regime}), ProbMCL's choice against the best other, both chosen on val: "
+            + verdict(df, g['ours'], g['other']) + ' ' + budget_trend(gaps))
 
 PAPER = dict(epochs='80 + 40', lr='1e-4', batch='128', size='224 (ADP), 448 (COCO)', backbone='TResNet-M / TResNet-L',
              alpha='0.6 (COCO), 0.5 (ADP)', steps=80 * (82081 // 128))          # COCO 2014 train: 82,081 images
