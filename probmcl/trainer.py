@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_trainer.ipynb #de914432
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, shutil, sys, time, warnings
+import contextlib, functools, hashlib, json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -31,9 +31,9 @@ from .report import write_csv, metrics_table
 
 # %% auto #0
 __all__ = ['DATA_FILE_FIELDS', 'RunState', 'build_model', 'prepare_run_folder', 'evaluation_loaders', 'prepare_run', 'resume_run',
-           'first_stage_key', 'keep_stage', 'reuse_stage', 'one_cycle', 'StageRun', 'freeze_except', 'setup_stage',
-           'train_one_epoch', 'evaluate', 'end_of_epoch', 'tune_thresholds', 'per_class_report', 'final_evaluation',
-           'train', 'run_stages']
+           'file_digest', 'first_stage_key', 'keep_stage', 'reuse_stage', 'one_cycle', 'StageRun', 'freeze_except',
+           'setup_stage', 'train_one_epoch', 'evaluate', 'end_of_epoch', 'tune_thresholds', 'per_class_report',
+           'final_evaluation', 'train', 'run_stages']
 
 # %% ../nbs/17_trainer.ipynb #e65abe83
 @dataclass
@@ -145,14 +145,29 @@ def resume_run(rs:RunState) -> tuple: # (stage index, epochs done in it, saved s
 # %% ../nbs/17_trainer.ipynb #a9004f08
 DATA_FILE_FIELDS = ('csv', 'test_csv', 'holdout_csv', 'train_ann', 'test_ann', 'holdout_ann', 'pretrained') # fields that name files a run reads
 
+# %% ../nbs/17_trainer.ipynb #f1ed1e57
+@functools.cache
+def _sha1_of(path:str, size:int, mtime_ns:int) -> str: # sha1 hex digest, read once per path, size and time in a process
+    h = hashlib.sha1()
+    with open(path, 'rb') as f:
+        while chunk := f.read(1 << 24): h.update(chunk)
+    return h.hexdigest()
+
+def file_digest(path:str|Path, # a file a run reads (a CSV, an annotation JSON, weights)
+               ) -> str|None: # sha1 hex digest of its bytes, or None when it is not a file
+    "The sha1 of a file's bytes, read once per process while its size and time stay the same (sha1 reads about 700 MB/s on one core: COCO's 450 MB annotation file in under a second)."
+    p = Path(path)
+    if not p.is_file(): return None
+    st = p.stat()
+    return _sha1_of(str(p.resolve()), st.st_size, st.st_mtime_ns)
+
 # %% ../nbs/17_trainer.ipynb #0382e11d
 def first_stage_key(cfg:TrainConfig, # the run
                     method:Method, # its method (`Method.later_fields`: what only its later stages read)
                    ) -> str: # sha1 hex digest
-    "What determines a run's first stage: its `run_identity` less the method's `later_fields`, the code, and the data files' sizes and times."
-    stamp = lambda p: [Path(p).stat().st_size, Path(p).stat().st_mtime_ns] if Path(p).is_file() else None
+    "What determines a run's first stage: its `run_identity` less the method's `later_fields`, the code, and the data files' contents."
     ident = {k: v for k, v in run_identity(cfg).items() if k not in method.later_fields}
-    files = {k: stamp(getattr(cfg, k)) for k in DATA_FILE_FIELDS if getattr(cfg, k)}
+    files = {k: file_digest(getattr(cfg, k)) for k in DATA_FILE_FIELDS if getattr(cfg, k)}
     return hashlib.sha1(json.dumps(dict(identity=ident, code=code_fingerprint(), files=files), sort_keys=True).encode()).hexdigest()
 
 # %% ../nbs/17_trainer.ipynb #9587b85a
