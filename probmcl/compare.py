@@ -712,7 +712,7 @@ def budgets_summary(rows:list, # `budget_rows`
     lines += ['', '| budget | chosen (val) | best other (val) | gap, test mAP | 95 % CI | seeds |', '|---|---|---|---|---|---|']
     lines += [f"| {g['budget']} | {g['ours']} | {g['other']} | {g['gap']:+.2f} | {ci(g)} | {g['n']} |"
               for g in gaps]
-    ties = [f"At {g['budget']} epochs:{g['tie']}" for g in gaps if g['tie']]
+    ties = [f"- At {g['budget']} epochs:{g['tie']}" for g in gaps if g['tie']]      # one bullet per budget: lines of their own in markdown
     return '\n'.join(lines + ([''] + ties if ties else []) + ([f"\n![test mAP and the gap against budget]({png})"] if png else [])
                      + ['', budget_trend(gaps, focus)])
 
