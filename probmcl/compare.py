@@ -262,13 +262,16 @@ def paired_difference(df, # rows with entry, seed, mAP (a DataFrame)
     return float(d.mean()), float(t.ppf(.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))), len(d)
 
 # %% ../nbs/28_compare.ipynb #7e77ee28
-def verdict(df, a:str, b:str) -> str: # one sentence
+def verdict(df, # rows with entry, seed, mAP (a DataFrame)
+            a:str, b:str, # two entries
+            opens:bool=False, # the sentence follows a full stop: "No measurable difference" starts with a capital
+           ) -> str: # one sentence
     "The sentence that the paired test-mAP difference of `a` and `b` supports."
     m, h, n = paired_difference(df, a, b)
     if n < 2: return f"{a} vs {b}: {n} paired seed(s), too few to compare yet."
     if m - h > 0: return f"**{a} beats {b}** by {m:.2f} mAP (95 % CI {m - h:.2f} to {m + h:.2f}, {n} seeds paired)."
     if m + h < 0: return f"**{a} trails {b}** by {-m:.2f} mAP (95 % CI {m - h:.2f} to {m + h:.2f}, {n} seeds paired)."
-    return f"**no measurable difference** between {a} and {b} ({m:+.2f} mAP, 95 % CI {m - h:.2f} to {m + h:.2f} includes 0, {n} seeds paired)."
+    return f"**{'N' if opens else 'n'}o measurable difference** between {a} and {b} ({m:+.2f} mAP, 95 % CI {m - h:.2f} to {m + h:.2f} includes 0, {n} seeds paired)."
 
 # %% ../nbs/28_compare.ipynb #e34441e6
 def _frame(rows):
@@ -333,7 +336,7 @@ def summarize(rows:list, # compare.csv rows (dicts)
     if c:
         a, b = c['ours']['best'], c['other']['best']
         lines += ['', f"Chosen on mean val mAP over the {len(c['seeds'])} seed(s) every entry has: {focus}'s best variant is *{a}*, "
-                      f"the best other entry *{b}*. " + verdict(ok, a, b) + tie_note(ok, c)]
+                      f"the best other entry *{b}*. " + verdict(ok, a, b, opens=True) + tie_note(ok, c)]
     if len(bad): lines += ['', f"Failed runs ({len(bad)}): " + '; '.join(f"{r.entry} seed {r.seed}: {r.error}" for r in bad.itertuples())]
     return '\n'.join(lines)
 
