@@ -665,7 +665,8 @@ def plot_budgets(rows:list, # rows of every budget (with `budget`)
     from scipy.stats import t
     frames = {b: _frame([r for r in rows if int(r['budget']) == b])[0] for b in sorted({int(r['budget']) for r in rows})}
     entries = list(dict.fromkeys((order or []) + [e for f in frames.values() for e in f.entry]))
-    fig, (ax, ag) = plt.subplots(1, 2, figsize=(9, 3.4))
+    legend_rows = math.ceil(len(entries) / 4)                           # the legend sits below both panels, clear of the curves
+    fig, (ax, ag) = plt.subplots(1, 2, figsize=(9, 3.4 + 0.25 * legend_rows))
     for i, e in enumerate(entries):
         pts = [(b, f[f.entry == e].mAP) for b, f in frames.items() if (f.entry == e).any()]
         if not pts: continue
@@ -679,7 +680,8 @@ def plot_budgets(rows:list, # rows of every budget (with `budget`)
     for a_, title in ((ax, 'test mAP (mean, 95 % CI)'), (ag, f"gap: {focus}'s choice - best other")):
         a_.set_xscale('log', base=2); a_.set_xticks(list(frames)); a_.set_xticklabels(list(frames))
         a_.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter()); a_.set_xlabel('epochs per run'); a_.set_title(title, fontsize=10)
-    ax.legend(fontsize=7); fig.tight_layout()
+    fig.legend(*ax.get_legend_handles_labels(), loc='lower center', ncol=min(len(entries), 4), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.22 * legend_rows / fig.get_figheight(), 1, 1))
     if path is not None: fig.savefig(path, dpi=110)
     return fig
 
