@@ -149,7 +149,9 @@ def verdict_line(name):
     "The paired verdict of one set's table (the last sentence `summarize` writes), or None while the table is incomplete."
     text = table(name)
     line = next((l for l in text.splitlines() if l.startswith('Chosen on mean val mAP')), None)
-    return line.split('. ', 1)[1] if line and len({int(r['seed']) for r in _rows(name)}) >= 3 else None
+    if not line or len({int(r['seed']) for r in _rows(name)}) < 3: return None
+    v = line.split('. ', 1)[1]
+    return '**n' + v[3:] if v.startswith('**No ') else v          # it follows the set's name and a colon in the headline
 
 def primary_verdict(line):
     "The verdict of the two choices, without the tie note (`probmcl.compare.tie_note`) that may follow it."
