@@ -24,7 +24,8 @@ from pathlib import Path
 import pandas as pd, torch
 from probmcl.config import recipe
 from probmcl.mdn import lite0_checkpoint
-from probmcl.compare import compare, compare_budgets, budget_config, parse_grid, tune_trials, summarize, read_rows, DEFAULT_ENTRIES
+from probmcl.compare import (compare, compare_budgets, budget_config, parse_grid, tune_trials, summarize, focus_verdict,
+                             read_rows, DEFAULT_ENTRIES)
 from probmcl.runs import run_test_loader
 from probmcl.runfolder import load_run
 from probmcl.metrics import multilabel_metrics
@@ -145,17 +146,11 @@ def diagnose(name, seed=0):
 def _rows(name):
     return read_rows(ROOT / 'data' / f'real_{name}.csv')
 
-def verdict_line(name):
-    "The paired verdict of one set's table (the last sentence `summarize` writes), or None while the table is incomplete."
-    text = table(name)
-    line = next((l for l in text.splitlines() if l.startswith('Chosen on mean val mAP')), None)
-    if not line or len({int(r['seed']) for r in _rows(name)}) < 3: return None
-    v = line.split('. ', 1)[1]
-    return '**n' + v[3:] if v.startswith('**No ') else v          # it follows the set's name and a colon in the headline
-
-def primary_verdict(line):
-    "The verdict of the two choices, without the tie note (`probmcl.compare.tie_note`) that may follow it."
-    return line.split(' The choice of ')[0]
+def verdict_line(name, ties=True):
+    """The paired verdict of one set's table (what `summarize` writes after its choice, in lower case: it follows the set's
+    name and a colon in the headline), or None while the table is incomplete. `ties=False`: without the tie notes."""
+    rows = _rows(name)
+    return focus_verdict(rows, 'probmcl', ties=ties) if len({int(r['seed']) for r in rows}) >= 3 else None
 
 def diagnosis_sentence(name):
     """One sentence from data/real_diagnosis.csv: does ProbMCL's stage 1 shrink the features' participation ratio on this
@@ -338,7 +333,7 @@ if __name__ == '__main__':
         print(headline() + '\n\n' + results_markdown())
     elif a.what == 'readme':                                     # what scripts/readme.py puts on the landing page, as JSON
         lines = headline()
-        print(json.dumps(dict(headline=lines, primary_verdicts=[primary_verdict(l) for l in lines.splitlines()],
+        print(json.dumps(dict(headline=lines, primary_verdicts=[v for v in (verdict_line(n, ties=False) for n in SETS) if v],
                               budget_headlines=[budget_headline(n) for n in BUDGETS], n_sets=len(SETS), results=results_markdown())))
     elif a.what == 'diagnose':
         os.chdir(ROOT); torch.set_num_threads(2)

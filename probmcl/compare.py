@@ -22,9 +22,9 @@ from .metrics import METRIC_KEYS
 __all__ = ['VARIANTS', 'COMPARE_COLS', 'BASE_IGNORED', 'NOT_TUNED', 'DATA_FIELDS', 'TUNE_COLS', 'BUDGET_COLS', 'DEFAULT_ENTRIES',
            'parse_entry', 'load_variants', 'slug', 'budget', 'entry_config', 'result_row', 'run_entry', 'unique_rows',
            'read_rows', 'write_rows', 'append_row', 'tidy_rows', 'used_precision', 'check_base', 'check_entries',
-           'paired_difference', 'verdict', 'choose', 'tie_note', 'summarize', 'plan_runs', 'shared_stages',
-           'moved_rows', 'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field', 'trial_name',
-           'tune_trials', 'choose_trials', 'tune_entries', 'budget_config', 'budget_paths', 'budget_gaps',
+           'paired_difference', 'verdict', 'choose', 'tie_note', 'focus_verdict', 'summarize', 'plan_runs',
+           'shared_stages', 'moved_rows', 'run_missing', 'with_twins', 'compare', 'parse_grid', 'uses_field',
+           'trial_name', 'tune_trials', 'choose_trials', 'tune_entries', 'budget_config', 'budget_paths', 'budget_gaps',
            'budget_trend', 'plot_budgets', 'budget_rows', 'budgets_summary', 'write_budget_summary', 'compare_budgets',
            'compare_parser', 'probmcl_compare']
 
@@ -279,7 +279,7 @@ def _frame(rows):
     df = pd.DataFrame(rows)
     if 'error' not in df: df['error'] = ''
     df['error'] = df['error'].fillna('').astype(str)
-    df = pd.DataFrame(unique_rows(df.to_dict('records'), 'the rows'))   # one row per (entry, seed), never counted twice
+    df = pd.DataFrame(unique_rows(df.to_dict('records'), 'the rows'), columns=df.columns)   # one row per (entry, seed), never counted twice
     ok = df[df.error == ''].copy()
     for k in list(METRIC_KEYS) + ['val_mAP', 'wall_s', 'seed']:
         if k in ok: ok[k] = pd.to_numeric(ok[k], errors='coerce')
@@ -318,6 +318,18 @@ def tie_note(ok, # finished rows (a DataFrame)
                      f"the val spread over seeds, {s['spread']:.2f}); with the runner-up instead: " + verdict(ok, a, b))
     return ''.join(notes)
 
+# %% ../nbs/28_compare.ipynb #dc04c093
+def focus_verdict(rows:list, # compare.csv rows (dicts)
+                  focus:str='probmcl', # the method whose best variant is compared with the best other entry
+                  opens:bool=False, # the verdict opens a sentence (after a full stop): its first word has a capital
+                  ties:bool=True, # follow it with `tie_note`'s notes, if a side's choice is a tie on val
+                 ) -> str|None: # one or more sentences; None while a side has no finished run
+    "The paired test-mAP verdict of the focus method's best variant against the best other entry, both chosen on val (`choose`)."
+    ok, _ = _frame(rows)
+    c = choose(ok, focus) if len(ok) else None                        # on the seeds every entry has
+    if not c: return None
+    return verdict(ok, c['ours']['best'], c['other']['best'], opens=opens) + (tie_note(ok, c) if ties else '')
+
 # %% ../nbs/28_compare.ipynb #178535b0
 def summarize(rows:list, # compare.csv rows (dicts)
               focus:str='probmcl', # the method whose best variant is compared with the best other entry
@@ -336,7 +348,7 @@ def summarize(rows:list, # compare.csv rows (dicts)
     if c:
         a, b = c['ours']['best'], c['other']['best']
         lines += ['', f"Chosen on mean val mAP over the {len(c['seeds'])} seed(s) every entry has: {focus}'s best variant is *{a}*, "
-                      f"the best other entry *{b}*. " + verdict(ok, a, b, opens=True) + tie_note(ok, c)]
+                      f"the best other entry *{b}*. " + focus_verdict(rows, focus, opens=True)]
     if len(bad): lines += ['', f"Failed runs ({len(bad)}): " + '; '.join(f"{r.entry} seed {r.seed}: {r.error}" for r in bad.itertuples())]
     return '\n'.join(lines)
 
