@@ -278,7 +278,7 @@ def _frame(rows):
     import pandas as pd
     df = pd.DataFrame(rows)
     if 'error' not in df: df['error'] = ''
-    df['error'] = df['error'].fillna('').astype(str)
+    df['error'] = df['error'].astype(object).fillna('').astype(str)   # an all-empty column read by pandas is float NaN
     df = pd.DataFrame(unique_rows(df.to_dict('records'), 'the rows'), columns=df.columns)   # one row per (entry, seed), never counted twice
     ok = df[df.error == ''].copy()
     for k in list(METRIC_KEYS) + ['val_mAP', 'wall_s', 'seed']:
