@@ -146,11 +146,15 @@ def diagnose(name, seed=0):
 def _rows(name):
     return read_rows(ROOT / 'data' / f'real_{name}.csv')
 
-def verdict_line(name, ties=True):
-    """The paired verdict of one set's table (what `summarize` writes after its choice, in lower case: it follows the set's
-    name and a colon in the headline), or None while the table is incomplete. `ties=False`: without the tie notes."""
-    rows = _rows(name)
-    return focus_verdict(rows, 'probmcl', ties=ties) if len({int(r['seed']) for r in rows}) >= 3 else None
+def set_verdicts():
+    """Per set whose table has 3 seeds: ProbMCL's paired verdict as `summarize` gives it (lower case: it follows the set's
+    name and a colon in the headline), and the primary verdict alone, without tie notes (the README counts these)."""
+    out = {}
+    for n in SETS:
+        rows = _rows(n)                                           # read once: the headline and the tally see the same rows
+        if len({int(r['seed']) for r in rows}) >= 3 and (v := focus_verdict(rows, 'probmcl')):
+            out[n] = dict(full=v, primary=focus_verdict(rows, 'probmcl', ties=False))
+    return out
 
 def diagnosis_sentence(name):
     """One sentence from data/real_diagnosis.csv: does ProbMCL's stage 1 shrink the features' participation ratio on this
@@ -312,14 +316,9 @@ def batch128_line(name, rows):
             + (f" ± {v.std(ddof=1):.2f}" if len(v) > 1 else '') + f" ({len(v)} seed{'s' * (len(v) != 1)}); against batch 32: "
             + verdict(df, 'probmcl:paper-batch128', 'probmcl:paper'))
 
-def headline():
-    "One line per set: which entry wins on val, and ProbMCL's paired verdict."
-    lines = []
-    for n in SETS:
-        v = verdict_line(n)
-        if v: lines.append(f"- **{n}** ({SETS[n]['what'].split(',')[0]}): {v}")
-    return '\n'.join(lines)
-
+def headline(verdicts):
+    "One line per set: which entry wins on val, and ProbMCL's paired verdict (`set_verdicts`)."
+    return '\n'.join(f"- **{n}** ({SETS[n]['what'].split(',')[0]}): {v['full']}" for n, v in verdicts.items())
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -330,10 +329,10 @@ if __name__ == '__main__':
     ap.add_argument('--sets', nargs='+', choices=list(SETS), help="diagnose: these sets only (the others' rows are kept)")
     a = ap.parse_args()
     if a.what == 'table':
-        print(headline() + '\n\n' + results_markdown())
+        print(headline(set_verdicts()) + '\n\n' + results_markdown())
     elif a.what == 'readme':                                     # what scripts/readme.py puts on the landing page, as JSON
-        lines = headline()
-        print(json.dumps(dict(headline=lines, primary_verdicts=[v for v in (verdict_line(n, ties=False) for n in SETS) if v],
+        vs = set_verdicts()
+        print(json.dumps(dict(headline=headline(vs), primary_verdicts=[v['primary'] for v in vs.values()],
                               budget_headlines=[budget_headline(n) for n in BUDGETS], n_sets=len(SETS), results=results_markdown())))
     elif a.what == 'diagnose':
         os.chdir(ROOT); torch.set_num_threads(2)

@@ -88,7 +88,7 @@ def headline_cell():
     lines = real['headline']
     if not lines: return None
     verdicts = real['primary_verdicts']                            # a tie note's runner-up verdict is not counted
-    count = lambda w: sum(w in l.lower() for l in verdicts)               # case-insensitive: a verdict may open a sentence
+    count = lambda w: sum(w in l.lower() for l in verdicts)               # they come in lower case; lower() only guards
     wins = count(' beats ')
     if count(' trails ') + wins + count('no measurable difference') != len(verdicts):
         sys.exit(f"scripts/readme.py: a verdict the tally does not count, in {verdicts}: extend headline_cell's tally")
