@@ -44,5 +44,6 @@ setuptools.setup(
     entry_points={
         'console_scripts': console_scripts,
         'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d'],
+        'probmcl.methods': cfg.get('builtin_methods', '').split(),   # Query2Label's methods: METHODS loads them as plug-ins
     },
     **setup_cfg)

@@ -31,7 +31,9 @@ import argparse, sys
 from pathlib import Path
 from probmcl.config import recipe, PER_DIM
 from probmcl.mdn import lite0_checkpoint
-from probmcl.compare import run_missing, summarize, read_rows, slug
+from probmcl.entries import slug
+from probmcl.records import run_missing, read_rows
+from probmcl.verdicts import summarize
 from probmcl.runfolder import RunLock, identity_digest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +90,7 @@ def plan(regime, seeds, methods=None):
     return runs
 
 def fill(regime, seeds, methods=None, parallel=1):
-    """Run the table's missing rows through `probmcl.compare.run_missing` (one CSV format, rows appended as runs finish,
+    """Run the table's missing rows through `probmcl.records.run_missing` (one CSV format, rows appended as runs finish,
     `parallel` runs at a time); a row made by another configuration than the table's now (its folder differs) runs again."""
     todo, path = plan(regime, seeds, methods), DATA / REGIMES[regime][1]
     with RunLock(DATA, name=f'.{path.stem}.lock', what='table'):
@@ -102,7 +104,7 @@ def queue(workers=2, seeds=(0, 1, 2)):
 
 def summary(regime):
     """Markdown: mean ± std over seeds per method, then ProbMCL (its best variant by val mAP) against the best other
-    method by val mAP, paired by seed, and the sentence that comparison supports (`probmcl.compare.summarize`)."""
+    method by val mAP, paired by seed, and the sentence that comparison supports (`probmcl.verdicts.summarize`)."""
     spec, fname = REGIMES[regime]
     if not (DATA / fname).exists(): return f"{fname}: no rows yet"
     return summarize(read_rows(DATA / fname), 'probmcl', list(spec['methods']))
@@ -111,7 +113,7 @@ def results_markdown():
     "The landing page's results section, generated from data/benchmark_*.csv (scripts/readme.py writes it)."
     head = {'scratch': "**From scratch** (MultiFashion, 3,000 training canvases (10 % held out for val) at 56 px, 1,000 test; the quick-start's "
                        "narrow resnet10t; 12 epochs per method, two-stage methods 6 contrastive + 6 classifier)",
-            'pretrained': "**ImageNet-pretrained, the paper's regime** (MultiFashion, 1,500 training canvases (10 % val) at 96 px, 1,000 test; "
+            'pretrained': "**ImageNet-pretrained, a short budget, not the paper's regime** (the paper: 80 + 40 epochs at 224/448 px; here MultiFashion, 1,500 training canvases (10 % val) at 96 px, 1,000 test; "
                           "`tf_efficientnet_lite0` with real ImageNet weights; 8 epochs per method, two-stage methods 3 contrastive + 5 classifier; "
                           "the linear probe trains a head on the frozen ImageNet encoder)"}
     parts = [f"{head[r]}:\n\n{summary(r)}" for r in ('pretrained', 'scratch')]

@@ -16,7 +16,8 @@ the real sets' image size, in about a minute per setting.
 import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
-from probmcl.compare import read_rows, DEFAULT_ENTRIES
+from probmcl.entries import DEFAULT_ENTRIES
+from probmcl.records import read_rows
 from probmcl.metrics import METRIC_KEYS
 from probmcl.mdn import lite0_checkpoint
 from real import base_config, SHARED          # Python puts the script's own folder (bench/) first on sys.path

@@ -14,7 +14,7 @@
 Budget (one seed): the `multifashion` recipe (the quick-start's narrow resnet10t, RandAugment, Adam + OneCycle, on
 MultiFashion at 56 px), 5,000 training canvases (the first 5,000 of the default 10,000) and the full 2,000-canvas test split; every
 method sees 12 epochs: two-stage methods 6 contrastive + 6 classifier epochs, one-stage methods 12 epochs. The sweep
-uses 2,000 canvases and 4 + 4 epochs. Runs go through `probmcl.compare.run_missing`, as every comparison does: one
+uses 2,000 canvases and 4 + 4 epochs. Runs go through `probmcl.records.run_missing`, as every comparison does: one
 row per run in compare's CSV format, appended as the run finishes; a table's rows already in data/ are kept, a killed run
 resumes, and a second call prints the tables without training. Wall times are from a shared 2-core CPU.
 """
@@ -27,7 +27,8 @@ from probmcl.metrics import METRIC_KEYS as KEYS
 from probmcl.canvases import MultiFashion
 from probmcl.transforms import test_transforms_of, preprocess_for
 from probmcl.runfolder import identity_digest
-from probmcl.compare import write_rows, run_missing, slug
+from probmcl.entries import slug
+from probmcl.records import write_rows, run_missing
 from probmcl.runfolder import RunLock
 from probmcl.mdn import Encoder, lite0_checkpoint
 from probmcl.spl import fit_linear_spl, expected_positives, single_positive
@@ -50,7 +51,7 @@ def plan_of(entries, base=BASE, recipe_name='multifashion'):
 
 
 def run_table(path, entries, **kw):
-    """Run the entries that `path` does not hold yet through `probmcl.compare.run_missing` (compare's CSV format, one row
+    """Run the entries that `path` does not hold yet through `probmcl.records.run_missing` (compare's CSV format, one row
     per run as it finishes, a killed run resumed); print the table; return its rows as a DataFrame, in entry order."""
     runs, path = plan_of(entries, **kw), Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

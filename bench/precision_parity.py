@@ -15,7 +15,8 @@ import pandas as pd
 import real
 from sampler_posters import ms
 from probmcl.config import recipe
-from probmcl.compare import compare, paired_difference
+from probmcl.compare import compare
+from probmcl.verdicts import paired_difference
 from probmcl.mdn import lite0_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]

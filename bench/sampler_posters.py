@@ -15,7 +15,8 @@ import argparse, csv, os
 from pathlib import Path
 import pandas as pd
 import real
-from probmcl.compare import compare, read_rows
+from probmcl.compare import compare
+from probmcl.records import read_rows
 from probmcl.mdn import lite0_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,6 @@ import timm, torch
 import probmcl
 from .options import Option, coerce_field, check_value, did_you_mean
 from .methods import METHODS, method_class
-from . import query2label   # registers its methods (q2l, probmcl_q2l) with METHODS
 from .splits import DATASETS, check_data_config
 from .spl import SPL_LOSSES
 

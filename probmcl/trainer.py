@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_trainer.ipynb #de914432
 from __future__ import annotations
-import contextlib, functools, hashlib, json, math, os, shutil, sys, time, warnings
+import contextlib, json, math, os, shutil, sys, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,6 +23,7 @@ from .transforms import TransformDataset
 from .mdn import UnsafeFileError
 from .methods import METHODS, Method, MultiLabelModel, label_regime
 from .config import TrainConfig, validate_config, RUNTIME_FIELDS, run_identity, code_fingerprint
+from .stages import first_stage_key, keep_stage, reuse_stage
 from .precision import Precision
 from .loop import fit_epoch
 from .transforms import TwoViews, train_transforms, test_transforms_of, preprocess_for
@@ -30,10 +31,9 @@ from .scoring import score_images
 from .report import write_csv, metrics_table
 
 # %% auto #0
-__all__ = ['DATA_FILE_FIELDS', 'RunState', 'build_model', 'prepare_run_folder', 'evaluation_loaders', 'prepare_run', 'resume_run',
-           'file_digest', 'first_stage_key', 'keep_stage', 'reuse_stage', 'one_cycle', 'StageRun', 'freeze_except',
-           'setup_stage', 'train_one_epoch', 'evaluate', 'end_of_epoch', 'tune_thresholds', 'per_class_report',
-           'final_evaluation', 'train', 'run_stages']
+__all__ = ['RunState', 'build_model', 'prepare_run_folder', 'evaluation_loaders', 'prepare_run', 'resume_run', 'one_cycle',
+           'StageRun', 'freeze_except', 'setup_stage', 'train_one_epoch', 'evaluate', 'end_of_epoch', 'tune_thresholds',
+           'per_class_report', 'final_evaluation', 'train', 'run_stages']
 
 # %% ../nbs/17_trainer.ipynb #e65abe83
 @dataclass
@@ -141,70 +141,6 @@ def resume_run(rs:RunState) -> tuple: # (stage index, epochs done in it, saved s
     rs.history[:], rs.skipped = state['history'], state['skipped']
     rs.log(f"[resume] {state['checkpoint']}: stage {rs.stages[state['stage']].kind}, {state['epoch']} epoch(s) done")
     return state['stage'], state['epoch'], state
-
-# %% ../nbs/17_trainer.ipynb #a9004f08
-DATA_FILE_FIELDS = ('csv', 'test_csv', 'holdout_csv', 'train_ann', 'test_ann', 'holdout_ann', 'pretrained') # fields that name files a run reads
-
-# %% ../nbs/17_trainer.ipynb #f1ed1e57
-@functools.cache
-def _sha1_of(path:str, size:int, mtime_ns:int) -> str: # sha1 hex digest, read once per path, size and time in a process
-    h = hashlib.sha1()
-    with open(path, 'rb') as f:
-        while chunk := f.read(1 << 24): h.update(chunk)
-    return h.hexdigest()
-
-def file_digest(path:str|Path, # a file a run reads (a CSV, an annotation JSON, weights)
-               ) -> str|None: # sha1 hex digest of its bytes, or None when it is not a file
-    "The sha1 of a file's bytes, read once per process while its size and time stay the same (sha1 reads about 700 MB/s on one core: COCO's 450 MB annotation file in under a second)."
-    p = Path(path)
-    if not p.is_file(): return None
-    st = p.stat()
-    return _sha1_of(str(p.resolve()), st.st_size, st.st_mtime_ns)
-
-# %% ../nbs/17_trainer.ipynb #0382e11d
-def first_stage_key(cfg:TrainConfig, # the run
-                    method:Method, # its method (`Method.later_fields`: what only its later stages read)
-                   ) -> str: # sha1 hex digest
-    "What determines a run's first stage: its `run_identity` less the method's `later_fields`, the code, and the data files' contents."
-    ident = {k: v for k, v in run_identity(cfg).items() if k not in method.later_fields}
-    files = {k: file_digest(getattr(cfg, k)) for k in DATA_FILE_FIELDS if getattr(cfg, k)}
-    return hashlib.sha1(json.dumps(dict(identity=ident, code=code_fingerprint(), files=files), sort_keys=True).encode()).hexdigest()
-
-# %% ../nbs/17_trainer.ipynb #9587b85a
-def keep_stage(rs:RunState, # the run, at the end of its first stage
-               ckpt:Path, # the checkpoint folder written at the end of the first stage
-              ) -> Path: # stage_cache/KEY
-    "Keep the first stage's checkpoint as `cfg.stage_cache/KEY`, whole or not at all (the first copy stays)."
-    cache = Path(rs.cfg.stage_cache); dst = cache / rs.stage_key
-    if dst.exists(): return dst
-    tmp = cache / f'.tmp-{rs.stage_key}-{os.getpid()}'
-    shutil.rmtree(tmp, ignore_errors=True); shutil.copytree(ckpt, tmp)
-    info = dict(stage=rs.stages[0].kind, epochs=rs.stages[0].epochs, trained_by=str(rs.out), checkpoint=ckpt.name)
-    (tmp / 'stage.json').write_text(json.dumps(info, indent=1))
-    try: os.replace(tmp, dst)
-    except OSError: shutil.rmtree(tmp, ignore_errors=True)      # another run kept the same stage first
-    return dst
-
-# %% ../nbs/17_trainer.ipynb #1da052d4
-def reuse_stage(rs:RunState) -> bool: # whether OUT/ckpt now starts from a kept first stage
-    "When `cfg.stage_cache` holds this run's first stage and OUT has no checkpoint of its own, copy it into OUT/ckpt."
-    if not rs.stage_key: return False
-    src, own = Path(rs.cfg.stage_cache) / rs.stage_key, rs.ckpt_dir
-    rs.acc.wait_for_everyone()
-    before = (rs.out / 'reused_stage.json').is_file()              # reused before, then resumed
-    use = not before and (src / 'stage.json').is_file() and not (own / 'LATEST').is_file()
-    rs.acc.wait_for_everyone()                                   # every process has decided before the copy
-    if not use: return before
-    info = json.loads((src / 'stage.json').read_text())
-    if rs.acc.is_main_process:
-        name = checkpoint_name(0, info['epochs']); tmp = own / f'.tmp-{name}-{os.getpid()}'
-        own.mkdir(parents=True, exist_ok=True); shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(src, tmp, ignore=shutil.ignore_patterns('stage.json')); os.replace(tmp, own / name)
-        atomic_write(own / 'LATEST', lambda p: Path(p).write_text(name + '\n'))
-        atomic_write(rs.out / 'reused_stage.json', lambda p: Path(p).write_text(json.dumps(dict(info, key=rs.stage_key, source=str(src)), indent=1)))
-    rs.acc.wait_for_everyone()
-    rs.log(f"[reuse] the {info['stage']} stage ({info['epochs']} epochs) of {info['trained_by']}, kept in {src}")
-    return True
 
 # %% ../nbs/17_trainer.ipynb #6460067a
 def one_cycle(opt:torch.optim.Optimizer, # the stage's optimizer

@@ -12,9 +12,9 @@ passed=0; failed=0
 mapfile -t nbs < <(ls nbs/*.ipynb | grep -v '/_' | sort)
 logdir="$(mktemp -d)"
 start=$(date +%s)
-# The longest notebooks start first (measured on 2 cores: tutorial.which_loss ~900 s, 18_cli, 28_compare, 17_trainer
+# The longest notebooks start first (measured on 2 cores: tutorial.which_loss ~900 s, 18_cli, 28f_compare, 17_trainer
 # ~220 s each), so that no long one starts last and runs alone: about 1,400 s for all of them instead of 1,785.
-slow=(nbs/tutorial.which_loss.ipynb nbs/18_cli.ipynb nbs/28_compare.ipynb nbs/17_trainer.ipynb nbs/tutorial.analyses.ipynb)
+slow=(nbs/tutorial.which_loss.ipynb nbs/18_cli.ipynb nbs/28f_compare.ipynb nbs/17_trainer.ipynb nbs/tutorial.analyses.ipynb)
 order=("${slow[@]}"); for nb in "${nbs[@]}"; do [[ " ${slow[*]} " == *" $nb "* ]] || order+=("$nb"); done
 printf '%s\n' "${order[@]}" | xargs -P "${NBDEV_WORKERS:-2}" -I{} bash -c \
   't0=$(date +%s); nbdev_test --path "$1" "${@:3}" > "$2/$(basename "$1").log" 2>&1; rc=$?; echo "$rc $1 $(( $(date +%s) - t0 ))s" | tee -a "$2/results"' \
