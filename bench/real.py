@@ -5,6 +5,9 @@ epochs; the paper trains 80 + 40), and again along a budget axis with every entr
     python bench/real.py odir | posters
     python bench/real.py budgets odir | miml                    -> data/real_budget_SET.csv (+ -bE.csv per budget, -trials.csv,
                                                                    -tune.csv: the tuning, .md, .png: table, gap, figure)
+    python bench/real.py decisive odir | miml                   -> data/real_budget_SET-r2*.csv: round 2, tuned on 2 seeds off
+                                                                   the grid's edge, the largest budget run to a 90 % half-width
+                                                                   of 0.5 mAP or 10 seeds (issue 45)
     python bench/real.py table                                  -> the three tables and verdicts (scripts/readme.py uses them)
     python bench/real.py diagnose [--sets posters]              -> data/real_diagnosis.csv: does stage 1 collapse the features?
 
@@ -25,6 +28,7 @@ import pandas as pd, torch
 from probmcl.config import recipe
 from probmcl.mdn import lite0_checkpoint
 from probmcl.compare import compare, compare_budgets, summarize, focus_verdict
+from probmcl.verdicts import decide, focus_differences, across_sets, across_sets_said
 from probmcl.entries import DEFAULT_ENTRIES
 from probmcl.records import read_rows
 from probmcl.tuning import parse_grid, tune_trials
@@ -35,6 +39,7 @@ from probmcl.metrics import multilabel_metrics
 from diagnose_pretrained import features, geometry, write   # Python puts the script's own folder (bench/) first on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
+MARGIN = 1.0                                      # the equivalence margin of every verdict here, mAP points
 SHARED = Path('..') / 'shared' / 'data'            # relative to ROOT: the recorded base run is the same on every machine
 
 # Each set's budget: 8 entries x 3 seeds in about an hour on 2 CPU cores (measured: 46, 58 and 52 min; issue 18's note).
@@ -84,6 +89,23 @@ BUDGETS = {'odir': [4, 8, 16], 'miml': [6, 12, 24]}
 BUDGET_ENTRIES = ['asl', 'bce', 'probmcl:paper', 'probmcl:frozen']
 TUNE_GRID = ['lr=1e-4,3e-4,1e-3', 'alpha=0.5,0.6']
 BUDGET_VAL_FRAC = 0.2
+
+def run_decisive(name, seeds, parallel):
+    """Round 2 of the budget axis (issue 45): tuning on the mean val mAP over 2 tuning seeds (3, 4), the lr axis extended
+    off the grid's edge until every choice is interior (up to twice the grid's trials per entry; alpha kept at 0.5 / 0.6),
+    every budget re-run with the new choices, and at the largest budget the focus pair run until its 90 % half-width is
+    at most 0.5 mAP or 10 seeds ran. Its rows are a new row set, data/real_budget_SET-r2*.csv, beside round 1's (kept as
+    they were); the round-1 tuning trials at seed 3 are its starting trials (the same runs: read, not trained again)."""
+    import shutil
+    os.chdir(ROOT)
+    lite0_checkpoint(Path('runs') / 'weights')
+    base, out, csv = base_config(name).replace(val_frac=BUDGET_VAL_FRAC), Path('runs') / 'real' / f'{name}-r2', Path('data') / f'real_budget_{name}-r2.csv'
+    old = Path('data') / f'real_budget_{name}-trials.csv'
+    for suffix in ('.csv', '.json'):                            # round 1's trials: the same runs, so round 2 starts from them
+        new = csv.with_name(f'{csv.stem}-trials{suffix}')
+        if not new.exists() and old.with_suffix(suffix).exists(): shutil.copy(old.with_suffix(suffix), new)
+    compare_budgets(base, BUDGET_ENTRIES, BUDGETS[name], seeds, out, parallel=parallel, csv_path=csv, grid=parse_grid(TUNE_GRID),
+                    margin=MARGIN, precision=MARGIN / 2, max_seeds=10, tune_seeds=2)
 
 def run_budgets(name, seeds, parallel):
     "The budget axis of one set, then ProbMCL at batch 128 with its tuned lr at the largest budget; resumable."
@@ -156,8 +178,26 @@ def set_verdicts():
     for n in SETS:
         rows = _rows(n)                                           # read once: the headline and the tally see the same rows
         if len({int(r['seed']) for r in rows}) >= 3 and (v := focus_verdict(rows, 'probmcl')):
-            out[n] = dict(full=v, primary=focus_verdict(rows, 'probmcl', ties=False))
+            out[n] = dict(full=v, primary=focus_verdict(rows, 'probmcl', ties=False),
+                          outcome=decide(focus_differences(rows, 'probmcl'), MARGIN)['outcome'])
     return out
+
+def across_markdown():
+    "The verdict across sets (`probmcl.verdicts.across_sets`): each set at its largest measured budget (the budget axis's "
+    "largest where it ran, else the short table), ProbMCL's choice minus the best other, both chosen on val."
+    from probmcl.budgets import budget_rows, budget_gaps
+    diffs, where = {}, []
+    for n in SETS:
+        gaps = []
+        if n in BUDGETS:
+            csv = ROOT / 'data' / f'real_budget_{n}.csv'
+            gaps = [g for g in budget_gaps(budget_rows(ROOT / 'runs', csv, BUDGETS[n], BUDGET_ENTRIES)) if g['n'] >= 3 and g['budget'] == max(BUDGETS[n])]
+        if gaps: diffs[n], b = gaps[-1]['per_seed'], gaps[-1]['budget']
+        elif (d := focus_differences(_rows(n), 'probmcl')) is not None and len(d) >= 3: diffs[n], b = d, SETS[n]['epochs'] + SETS[n]['cls_epochs']
+        else: continue
+        where.append(f"{n} at {b} epochs per run")
+    if not diffs: return ''
+    return across_sets_said(across_sets(diffs, MARGIN)) + f" (Budgets: {', '.join(where)}; Lite0 at 128 px, batch 32.)"
 
 def diagnosis_sentence(name):
     """One sentence from data/real_diagnosis.csv: does ProbMCL's stage 1 shrink the features' participation ratio on this
@@ -326,7 +366,7 @@ def headline(verdicts):
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=[*SETS, 'table', 'diagnose', 'budgets', 'readme'])
+    ap.add_argument('what', choices=[*SETS, 'table', 'diagnose', 'budgets', 'decisive', 'readme'])
     ap.add_argument('name', nargs='?', choices=list(SETS), help="budgets: the set")
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--parallel', type=int, default=1)
@@ -336,7 +376,8 @@ if __name__ == '__main__':
         print(headline(set_verdicts()) + '\n\n' + results_markdown())
     elif a.what == 'readme':                                     # what scripts/readme.py puts on the landing page, as JSON
         vs = set_verdicts()
-        print(json.dumps(dict(headline=headline(vs), primary_verdicts=[v['primary'] for v in vs.values()],
+        print(json.dumps(dict(headline=headline(vs), primary_verdicts=[v['primary'] for v in vs.values()], outcomes=[v['outcome'] for v in vs.values()],
+                              across=across_markdown(),
                               budget_headlines=[budget_headline(n) for n in BUDGETS], n_sets=len(SETS), results=results_markdown())))
     elif a.what == 'diagnose':
         os.chdir(ROOT); torch.set_num_threads(2)
@@ -344,7 +385,7 @@ if __name__ == '__main__':
         kept = [r for r in (pd.read_csv(path).to_dict('records') if path.exists() else []) if r['set'] not in todo]
         rows = sorted(kept + [r for n in todo for r in diagnose(n, a.seeds[0])], key=lambda r: list(SETS).index(r['set']))
         write(path, rows); print(pd.DataFrame(rows).to_string(index=False))
-    elif a.what == 'budgets':
-        if a.name not in BUDGETS: ap.error(f"budgets: give one of {', '.join(BUDGETS)}, e.g. python bench/real.py budgets odir")
-        run_budgets(a.name, a.seeds, a.parallel)
+    elif a.what in ('budgets', 'decisive'):
+        if a.name not in BUDGETS: ap.error(f"{a.what}: give one of {', '.join(BUDGETS)}, e.g. python bench/real.py {a.what} odir")
+        (run_budgets if a.what == 'budgets' else run_decisive)(a.name, a.seeds, a.parallel)
     else: run(a.what, a.seeds, a.parallel)

@@ -8,11 +8,11 @@ import math
 from pathlib import Path
 from .config import TrainConfig
 from .records import COMPARE_COLS, read_rows
-from .verdicts import frame_rows, choose, paired_difference, tie_note
+from .verdicts import frame_rows, choose, paired_difference, tie_note, decide, outcome_sentence
 
 # %% auto #0
 __all__ = ['BUDGET_COLS', 'budget_config', 'budget_paths', 'budget_gaps', 'budget_trend', 'plot_budgets', 'budget_rows',
-           'budgets_summary', 'write_budget_summary']
+           'outcome_cell', 'budgets_summary', 'write_budget_summary']
 
 # %% ../nbs/28e_budgets.ipynb #8e333f80
 def budget_config(base:TrainConfig, # the base run
@@ -36,7 +36,8 @@ def budget_paths(out:str|Path, # the comparison folder
 # %% ../nbs/28e_budgets.ipynb #164b9322
 def budget_gaps(rows:list, # rows of every budget, each with a `budget` (epochs per run)
                 focus:str='probmcl', # the focus method
-               ) -> list: # per budget: budget, ours, other (chosen on val), mean gap, 95 % half-width, seeds, per-seed gaps
+                margin:float=1.0, # the equivalence margin of each budget's decision and tie notes
+               ) -> list: # per budget: budget, ours, other (chosen on val), mean gap, 95 % half-width, seeds, per-seed gaps, `decide`'s result
     "At each budget both sides chosen on val (`choose`), and the test-mAP gap ours - other paired by seed."
     res = []
     for b in sorted({int(r['budget']) for r in rows}):
@@ -46,15 +47,17 @@ def budget_gaps(rows:list, # rows of every budget, each with a `budget` (epochs 
         a, o = c['ours']['best'], c['other']['best']
         x, y = (ok[ok.entry == e].set_index('seed').mAP for e in (a, o))
         m, h, n = paired_difference(ok, a, o)
-        res.append(dict(budget=b, ours=a, other=o, gap=m, half=h, n=n, per_seed=(x - y).dropna(), tie=tie_note(ok, c)))
+        per_seed = (x - y).dropna()
+        res.append(dict(budget=b, ours=a, other=o, gap=m, half=h, n=n, per_seed=per_seed, tie=tie_note(ok, c, margin),
+                        decision=decide(per_seed, margin)))
     return res
 
 # %% ../nbs/28e_budgets.ipynb #8e0e131a
 def budget_trend(gaps:list, # `budget_gaps`' result
                  focus:str='probmcl', # named in the sentence
+                 margin:float=1.0, # the equivalence margin of the change, mAP points (`decide`)
                 ) -> str: # one sentence
-    "Whether the gap shrinks, grows or holds: a paired t interval on the per-seed change of the gap from the smallest to the largest budget."
-    from scipy.stats import t
+    "Whether the gap shrinks, grows, holds or is undecided: `decide` on each seed's change of the gap from the smallest to the largest budget."
     if len(gaps) < 2: return f"{'One budget has' if gaps else 'No budget has'} runs of both sides so far: no trend yet."
     g0, g1 = gaps[0], gaps[-1]
     both = g0['per_seed'].index.intersection(g1['per_seed'].index)     # the seeds paired at both budgets
@@ -62,12 +65,19 @@ def budget_trend(gaps:list, # `budget_gaps`' result
     d = g1['per_seed'][both] - g0['per_seed'][both]
     head = (f"From {g0['budget']} to {g1['budget']} epochs per run the gap ({focus}'s choice - the best other, on the "
             f"{len(both)} seeds run at both) goes from {a:+.2f} to {b:+.2f} mAP")
-    if len(d) < 2: return head + f"; {len(d)} seed(s) paired at both budgets, too few to test the change."
-    m, h = float(d.mean()), float(t.ppf(.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
-    ci = f"per-seed change {m:+.2f} mAP, 95 % CI {m - h:+.2f} to {m + h:+.2f}, {len(d)} seeds paired"
-    if m - h <= 0 <= m + h: return head + f": it **holds** (no measurable change; {ci})."
+    r = decide(d, margin); M = f"{margin:g}"
+    if r['outcome'] == 'too few': return head + f"; {len(d)} seed(s) paired at both budgets, too few to test the change."
+    ci = (f"per-seed change {r['mean']:+.2f} mAP, 95 % CI {r['lo95']:+.2f} to {r['hi95']:+.2f}, 90 % CI {r['lo90']:+.2f} to "
+          f"{r['hi90']:+.2f}, {r['n']} seeds paired")
+    if r['outcome'] == 'equivalent':
+        real = '; a real change smaller than the margin' if r['real_small'] else ''
+        return head + f": it **holds** within ±{M} mAP (the change is equivalent to none: {ci}{real})."
+    if r['outcome'] == 'undecided':
+        need = f"about {r['seeds_needed']} paired seeds would decide at ±{M}" if r['seeds_needed'] else f"no feasible number of seeds decides at ±{M}"
+        return (head + f": whether it changes is **undecided** at ±{M} mAP ({ci}); these seeds certify no change only within "
+                f"±{r['certifies']:.2f} mAP; {need} (an estimate from the spread of {r['n']} seeds).")
     word = 'reverses' if a * b < 0 else 'grows' if abs(b) > abs(a) else 'shrinks'
-    return head + f": it **{word}**, moving {'in ' + focus + chr(39) + 's favour' if m > 0 else 'against ' + focus} ({ci})."
+    return head + f": it **{word}**, moving {'in ' + focus + chr(39) + 's favour' if r['mean'] > 0 else 'against ' + focus} ({ci}; margin ±{M})."
 
 # %% ../nbs/28e_budgets.ipynb #4e97dd80
 def plot_budgets(rows:list, # rows of every budget (with `budget`)
@@ -116,11 +126,21 @@ def budget_rows(out:str|Path, # the comparison folder
     keep = lambda r: (entries is None or r['entry'] in entries) and (seeds is None or int(r['seed']) in set(seeds))
     return [dict(r, budget=b) for b in budgets for r in read_rows(budget_paths(out, csv_path, b)[1]) if keep(r)]
 
+# %% ../nbs/28e_budgets.ipynb #999b58e7
+def outcome_cell(r:dict, # `decide`'s result
+                ) -> str: # a table cell: the outcome, and for an undecided one the margin it certifies and the seeds it would need
+    "`decide`'s outcome as a short table cell."
+    if r['outcome'] == 'too few': return '–'
+    if r['outcome'] == 'equivalent': return 'equivalent' + (' (real, smaller)' if r['real_small'] else '')
+    if r['outcome'] == 'undecided': return f"undecided (certifies ±{r['certifies']:.2f}; ~{r['seeds_needed'] or '∞'} seeds)"
+    return r['outcome']
+
 # %% ../nbs/28e_budgets.ipynb #ff4149c0
 def budgets_summary(rows:list, # `budget_rows`
                     focus:str='probmcl', # the focus method
                     order:list|None=None, # entry order
                     png:str|None=None, # the figure's file name, linked from the markdown
+                    margin:float=1.0, # the equivalence margin, mAP points (`decide`)
                    ) -> str: # markdown: test mAP per entry and budget, the gap per budget, the trend sentence
     "One table over all budgets, the gap of the two choices per budget, the figure and the sentence the trend supports."
     budgets = sorted({int(r['budget']) for r in rows})
@@ -132,14 +152,14 @@ def budgets_summary(rows:list, # `budget_rows`
     if not any(r.get('method') == focus for r in rows):
         return '\n'.join(lines + [f"\nNo gap is drawn: no entry is of the focus method {focus} (--focus names the method whose best variant "
                                   "is compared with the best other entry)."] + ([f"\n![test mAP against budget]({png})"] if png else []))
-    gaps = budget_gaps(rows, focus)
+    gaps = budget_gaps(rows, focus, margin)
     ci = lambda g: '–' if math.isnan(g['half']) else f"{g['gap'] - g['half']:+.2f} to {g['gap'] + g['half']:+.2f}"   # one paired seed: no interval
-    lines += ['', '| budget | chosen (val) | best other (val) | gap, test mAP | 95 % CI | seeds |', '|---|---|---|---|---|---|']
-    lines += [f"| {g['budget']} | {g['ours']} | {g['other']} | {g['gap']:+.2f} | {ci(g)} | {g['n']} |"
+    lines += ['', f'| budget | chosen (val) | best other (val) | gap, test mAP | 95 % CI | outcome at ±{margin:g} | seeds |', '|---|---|---|---|---|---|---|']
+    lines += [f"| {g['budget']} | {g['ours']} | {g['other']} | {g['gap']:+.2f} | {ci(g)} | {outcome_cell(g['decision'])} | {g['n']} |"
               for g in gaps]
     ties = [f"- At {g['budget']} epochs:{g['tie']}" for g in gaps if g['tie']]      # one bullet per budget: lines of their own in markdown
     return '\n'.join(lines + ([''] + ties if ties else []) + ([f"\n![test mAP and the gap against budget]({png})"] if png else [])
-                     + ['', budget_trend(gaps, focus)])
+                     + ['', budget_trend(gaps, focus, margin)])
 
 # %% ../nbs/28e_budgets.ipynb #b23d9a60
 def write_budget_summary(rows:list, # `budget_rows`
@@ -150,6 +170,7 @@ def write_budget_summary(rows:list, # `budget_rows`
                          focus:str, # the focus method
                          summary:Path, # the comparison's CSV: its .md and .png are written beside it
                          note:str='', # the tuning note (`tune_entries`)
+                         margin:float=1.0, # the equivalence margin, mAP points (`decide`)
                         ) -> str: # the markdown written to SUMMARY.md
     "The budget axis's figure (SUMMARY.png) and markdown (SUMMARY.md): the budgets, the tuning note, the tables, the gaps and the trend."
     import matplotlib.pyplot as plt
@@ -157,6 +178,6 @@ def write_budget_summary(rows:list, # `budget_rows`
     md = (f"Budgets: {', '.join(f'{budget_config(base, b).epochs} + {budget_config(base, b).cls_epochs}' for b in budgets)} epochs per run "
           f"(two-stage methods: contrastive + classifier; one-stage methods the sum); {base.backbone} at {base.img_size} px on "
           f"{base.dataset}, batch {base.batch_size}, lr {base.lr:g} unless tuned; {len(seeds)} seeds.\n\n" + (note + '\n\n' if note else '')
-          + budgets_summary(rows, focus, entries, summary.with_suffix('.png').name))
+          + budgets_summary(rows, focus, entries, summary.with_suffix('.png').name, margin))
     summary.with_suffix('.md').write_text(md + '\n')
     return md

@@ -10,16 +10,34 @@ from .config import TrainConfig, report_errors
 from .cli import train_parser, config_from_parsed
 from .runfolder import RunLock
 from .entries import VARIANTS, DEFAULT_ENTRIES, parse_entry, load_variants, budget, plan_runs, with_twins
-from .records import check_base, run_missing, write_rows
-from .verdicts import summarize, focus_verdict
+from .records import check_base, run_missing, write_rows, note_record
+from .verdicts import summarize, focus_verdict, focus_differences, stop_adding_seeds
 from .tuning import parse_grid, tune_entries
 from .budgets import BUDGET_COLS, budget_config, budget_paths, budget_rows, write_budget_summary
 
 # %% auto #0
-__all__ = ['compare', 'compare_budgets', 'compare_parser', 'probmcl_compare', 'summarize', 'focus_verdict']
+__all__ = ['seeds_said', 'check_seeds', 'compare', 'compare_budgets', 'compare_parser', 'probmcl_compare', 'summarize',
+           'focus_verdict']
 
 # %% ../nbs/28f_compare.ipynb #3e3e5776
 _all_ = ['summarize', 'focus_verdict']   # defined in probmcl.verdicts; called from here as they always were
+
+# %% ../nbs/28f_compare.ipynb #6f3a253c
+def seeds_said(seeds:list, # the seeds that ran
+               why:str='', # why seeds stopped being added ('' when none were asked for)
+              ) -> str:
+    "The seeds of a comparison in words, and why it stopped adding seeds."
+    return f"{len(seeds)} seeds" + (f" ({' '.join(map(str, seeds))}; seeds added by precision until {why})" if why else '')
+
+def check_seeds(seeds, grid, tune_seed, tune_seeds, margin, precision, max_seeds):
+    "Refuse, before any run, seed and verdict settings that cannot work: a tuning seed that is a reported seed, a margin or precision that is not positive, --max-seeds below the planned seeds."
+    if not margin > 0: raise ValueError(f"--margin {margin!r}: give a positive number of mAP points, e.g. --margin 1.")
+    if precision is not None and not precision > 0: raise ValueError(f"--precision {precision!r}: give a positive half-width in mAP points, e.g. --precision 0.5.")
+    if precision is not None and not max_seeds: raise ValueError("--precision goes with --max-seeds N: without a maximum no seed is added.")
+    if max_seeds is not None and max_seeds < len(seeds): raise ValueError(f"--max-seeds {max_seeds}: below the {len(seeds)} planned --seeds; give at least {len(seeds)}.")
+    if grid and tune_seed is not None and set(range(tune_seed, tune_seed + tune_seeds)) & set(seeds):
+        raise ValueError(f"--tune-seed {tune_seed} with --tune-seeds {tune_seeds} tunes on a reported seed ({sorted(set(range(tune_seed, tune_seed + tune_seeds)) & set(seeds))}): "
+                         "its chosen trial's val and test lean the same way; pick a tuning seed no --seeds uses.")
 
 # %% ../nbs/28f_compare.ipynb #d3e4f1c8
 def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `probmcl_train` builds it
@@ -33,28 +51,47 @@ def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `pr
             csv_path:str|Path|None=None, # where the rows go (default OUT/compare.csv); its .json and .md sit beside it
             reuse_stages:bool=True, # train a first stage that entries share once (OUT/stages); False: every run trains all its stages
             grid:dict|None=None, # `--tune`: {field: [values]}; every entry is tuned on val first (`tune_entries`), then runs its choice
-            tune_seed:int|None=None, # the tuning seed (default: max(seeds) + 1, a seed no reported run uses)
+            tune_seed:int|None=None, # the first tuning seed (default: max(seeds) + 1, a seed no reported run uses)
             stages:str|Path|None=None, # where shared first stages are kept (default OUT/stages)
+            margin:float=1.0, # the equivalence margin of the verdict, mAP points (`probmcl.verdicts.decide`)
+            precision:float|None=None, # with `max_seeds`: add seeds until the focus pair's 90 % half-width is at most this (default margin / 2)
+            max_seeds:int|None=None, # add seeds (the same for every entry) up to this many, by precision; None: the planned seeds only
+            tune_seeds:int=2, # tuning seeds, from `tune_seed` on; each trial scored on its mean val mAP over them
+            tune_max_trials:int|None=None, # trials per entry at most, edges extended until then (default: twice the grid's points)
            ) -> str: # the summary (markdown), also written to OUT/compare.md
-    "Run every (entry, seed) not yet in OUT/compare.csv, appending a row as each finishes; then the table and the paired verdict."
+    "Run every (entry, seed) not yet in OUT/compare.csv, appending a row as each finishes (seeds added by precision if asked); then the table and the four-outcome verdict at the margin."
     out = Path(out)
     plan_runs(base, entries, seeds, out, variants, reuse_stages, stages)   # every entry checked before any run
-    note, done = '', []
+    check_seeds(seeds, grid, tune_seed, tune_seeds, margin, precision, max_seeds)
+    note, done, first = '', [], max(seeds) + 1 if tune_seed is None else tune_seed
     if grid:
-        variants, note, done = tune_entries(base, entries, grid, max(seeds) + 1 if tune_seed is None else tune_seed, out / 'tune',
-                                            variants, parallel, log, reuse_stages, stages or out / 'stages',
-                                            Path(csv_path).with_name(f'{Path(csv_path).stem}-trials.csv') if csv_path else None)
-    return _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note, done)
+        variants, note, done = tune_entries(base, entries, grid, first, out / 'tune', variants, parallel, log, reuse_stages,
+                                            stages or out / 'stages', Path(csv_path).with_name(f'{Path(csv_path).stem}-trials.csv') if csv_path else None,
+                                            tune_seeds, tune_max_trials)
+    reserved = set(range(first, first + tune_seeds)) if grid else set()
+    return _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note, done,
+                    margin, precision, max_seeds, reserved)
 
 # %% ../nbs/28f_compare.ipynb #34d4699d
-def _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note='', done=()):
-    plan = with_twins(plan_runs(base, entries, seeds, out, variants, reuse_stages, stages), done)
+def _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note='', done=(),
+             margin=1.0, precision=None, max_seeds=None, reserved=()):
     path = Path(csv_path) if csv_path is not None else Path(out) / 'compare.csv'
+    seeds, why = list(seeds), ''
     with RunLock(path.parent, log, name=f'.{path.stem}.lock', what='comparison'):   # one invocation per compare.csv
         check_base(path.with_suffix('.json'), base, {e: parse_entry(e, variants) for e in entries})
-        rows = run_missing(plan, path, base, parallel, log)
-    md = (f"Budget: {budget(base)}; {base.backbone} at {base.img_size} px on {base.dataset}; {len(seeds)} seeds.\n\n"
-          + (note + '\n\n' if note else '') + summarize(rows, focus, list(entries)))
+        while True:
+            plan = with_twins(plan_runs(base, entries, seeds, out, variants, reuse_stages, stages), done)
+            rows = run_missing(plan, path, base, parallel, log)
+            if not max_seeds: break
+            d = focus_differences(rows, focus)
+            why = 'no entry of the focus method finished: no seeds added' if d is None else stop_adding_seeds(d, precision or margin / 2, max_seeds)
+            if why: break
+            seeds.append(next(s for s in range(max(seeds) + 1, max(seeds) + 2 + len(reserved)) if s not in reserved))
+            log(f"[compare] 90 % interval of the focus pair wider than {precision or margin / 2:g} mAP: adding seed {seeds[-1]} for every entry")
+        note_record(path.with_suffix('.json'), verdict=dict(margin=margin, precision=precision or margin / 2 if max_seeds else None,
+                                                            max_seeds=max_seeds), seeds=dict(ran=seeds, stopped=why))
+    md = (f"Budget: {budget(base)}; {base.backbone} at {base.img_size} px on {base.dataset}; {seeds_said(seeds, why)}; "
+          f"verdicts at a margin of ±{margin:g} mAP.\n\n" + (note + '\n\n' if note else '') + summarize(rows, focus, list(entries), margin))
     path.with_suffix('.md').write_text(md + '\n')
     log(md)
     return md
@@ -74,12 +111,19 @@ def compare_budgets(base:TrainConfig, # the base run; its two stages' proportion
                     grid:dict|None=None, # `--tune` grid, tuned once at `tune_budget`
                     tune_seed:int|None=None, # the tuning seed (default: max(seeds) + 1, a seed no reported run uses)
                     tune_budget:int|None=None, # the budget tuned at (default: the middle one)
+                    margin:float=1.0, # the equivalence margin of every verdict, mAP points
+                    precision:float|None=None, # with `max_seeds`: the 90 % half-width the largest budget's focus pair is run to (default margin / 2)
+                    max_seeds:int|None=None, # seeds at most at the largest budget, added by precision; None: the planned seeds only
+                    tune_seeds:int=2, # tuning seeds, from `tune_seed` on
+                    tune_max_trials:int|None=None, # trials per entry at most (default: twice the grid's points)
                    ) -> str: # the markdown of compare.md
     "A full comparison at each budget (each in its own folder, with its own base record, resumable), the entries tuned once; then one table, the gap per budget, the figure and the trend sentence."
     out, budgets = Path(out), list(budgets)
     if len(budgets) < 2 or len(set(budgets)) < len(budgets): raise ValueError(f"--budgets {budgets}: give two or more different budgets, e.g. --budgets 4 8 16.")
     budgets = sorted(budgets); stages = out / 'stages'
     for b in budgets: plan_runs(budget_config(base, b), entries, seeds, out, variants, reuse_stages, stages)   # all checked first
+    check_seeds(seeds, grid, tune_seed, tune_seeds, margin, precision, max_seeds)
+    first = max(seeds) + 1 if tune_seed is None else tune_seed
     tb = budgets[len(budgets) // 2] if tune_budget is None else tune_budget
     if grid and tb not in budgets: raise ValueError(f"--tune-budget {tb}: tune at one of --budgets {budgets}.")
     combined = Path(csv_path) if csv_path else out / 'budgets.csv'
@@ -88,15 +132,18 @@ def compare_budgets(base:TrainConfig, # the base run; its two stages' proportion
         check_base(combined.with_suffix('.json'), base)
         note, done = '', []
         if grid:
-            variants, note, done = tune_entries(budget_config(base, tb), entries, grid, max(seeds) + 1 if tune_seed is None else tune_seed,
-                                                out / 'tune', variants, parallel, log, reuse_stages, stages,
-                                                combined.with_name(f'{combined.stem}-trials.csv') if csv_path else None)
+            variants, note, done = tune_entries(budget_config(base, tb), entries, grid, first, out / 'tune', variants, parallel, log,
+                                                reuse_stages, stages, combined.with_name(f'{combined.stem}-trials.csv') if csv_path else None,
+                                                tune_seeds, tune_max_trials)
+        reserved = set(range(first, first + tune_seeds)) if grid else set()
         for b in budgets:
             folder, path = budget_paths(out, csv_path, b)
-            _compare(budget_config(base, b), entries, seeds, folder, focus, parallel, variants, log, path, reuse_stages, stages, note, done)
-        rows = budget_rows(out, csv_path, budgets, entries, seeds)
+            last = b == budgets[-1]                                     # seeds by precision at the largest budget only
+            _compare(budget_config(base, b), entries, seeds, folder, focus, parallel, variants, log, path, reuse_stages, stages, note, done,
+                     margin, precision, max_seeds if last else None, reserved)
+        rows = [r for r in budget_rows(out, csv_path, budgets, entries) if int(r['seed']) in set(seeds) or int(r['budget']) == budgets[-1]]
         write_rows(combined, rows, BUDGET_COLS)
-        md = write_budget_summary(rows, base, budgets, seeds, entries, focus, summary, note)
+        md = write_budget_summary(rows, base, budgets, seeds, entries, focus, summary, note, margin)
     log(md)
     return md
 
@@ -122,6 +169,15 @@ def compare_parser() -> argparse.ArgumentParser:
     p.add_argument('--tune-seed', type=int, metavar='SEED', help="the tuning seed (default: the largest of --seeds + 1: the reported "
                    "runs do not include the trial chosen on them, whose val and test lean the same way)")
     p.add_argument('--tune-budget', type=int, metavar='EPOCHS', help="with --budgets: the budget tuned at (default: the middle one)")
+    p.add_argument('--tune-seeds', type=int, default=2, metavar='N', help="tune on the mean val mAP over N tuning seeds, from --tune-seed on (default: 2)")
+    p.add_argument('--tune-max-trials', type=int, metavar='N', help="trials per entry at most: a choice on the edge of a numeric axis "
+                   "extends that axis one step beyond it until the choice is interior or N trials ran (default: twice the grid's points)")
+    p.add_argument('--margin', type=float, default=1.0, metavar='M', help="the equivalence margin in mAP points: each verdict is better, "
+                   "worse, equivalent within ±M, or undecided (default: 1)")
+    p.add_argument('--precision', type=float, metavar='H', help="with --max-seeds: add seeds until the focus pair's 90 %% half-width is "
+                   "at most H mAP (default: M/2); the rule reads the width only")
+    p.add_argument('--max-seeds', type=int, metavar='N', help="add seeds (the same for every entry) by --precision up to N seeds "
+                   "(with --budgets: at the largest budget)")
     return p
 
 # %% ../nbs/28f_compare.ipynb #b0581fba
@@ -130,7 +186,7 @@ def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.
     "Console script `probmcl_compare`: parse, check every entry, run what is missing, print the table and the verdict."
     args = vars(compare_parser().parse_args(sys.argv[1:] if argv is None else argv))
     own = {k: args.pop(k) for k in ('debug', 'methods', 'seeds', 'focus', 'parallel', 'variants', 'reuse_stages', 'budgets', 'tune',
-                                    'tune_seed', 'tune_budget')}
+                                    'tune_seed', 'tune_budget', 'tune_seeds', 'tune_max_trials', 'margin', 'precision', 'max_seeds')}
     out = args.pop('out', 'runs/compare')
     def go():
         if own['parallel'] < 1: raise ValueError(f"--parallel {own['parallel']}: give 1 or more runs at a time.")
@@ -138,12 +194,13 @@ def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.
         variants = load_variants(own['variants']) if own['variants'] else None
         grid = parse_grid(own['tune']) if own['tune'] else None
         if own['tune_budget'] is not None and not own['budgets']: raise ValueError("--tune-budget goes with --budgets (without it the base run's budget is tuned).")
-        for k in ('tune_seed', 'tune_budget'):
+        extra = {k: own[k] for k in ('margin', 'precision', 'max_seeds', 'tune_seeds', 'tune_max_trials')}
+        for k in ('tune_seed', 'tune_budget', 'tune_max_trials'):
             if own[k] is not None and not own['tune']: raise ValueError(f"--{k.replace('_', '-')} goes with --tune KEY=v1,v2,...: without a grid nothing is tuned.")
         if own['budgets']:
             compare_budgets(base, own['methods'], own['budgets'], own['seeds'], out, own['focus'], own['parallel'], variants,
-                            reuse_stages=own['reuse_stages'], grid=grid, tune_seed=own['tune_seed'], tune_budget=own['tune_budget'])
+                            reuse_stages=own['reuse_stages'], grid=grid, tune_seed=own['tune_seed'], tune_budget=own['tune_budget'], **extra)
         else:
             compare(base, own['methods'], own['seeds'], out, own['focus'], own['parallel'], variants, reuse_stages=own['reuse_stages'],
-                    grid=grid, tune_seed=own['tune_seed'])
+                    grid=grid, tune_seed=own['tune_seed'], **extra)
     report_errors('probmcl_compare', go, own['debug'])

@@ -16,7 +16,7 @@ from .executor import execute_runs
 
 # %% auto #0
 __all__ = ['COMPARE_COLS', 'BASE_IGNORED', 'unique_rows', 'read_rows', 'write_rows', 'append_row', 'tidy_rows', 'used_precision',
-           'check_base', 'check_entries', 'moved_rows', 'run_missing']
+           'check_base', 'check_entries', 'note_record', 'moved_rows', 'run_missing']
 
 # %% ../nbs/28b_records.ipynb #74835198
 COMPARE_COLS = ('entry', 'method', 'seed') + METRIC_KEYS + ('val_mAP', 'epochs', 'wall_s', 'amp', 'run_dir', 'error')
@@ -144,6 +144,15 @@ def check_entries(f:Path, # the record (OUT/compare.json), its base already chec
     if not f.exists() or any(e not in old for e in entries):
         data['entries'] = {**old, **{e: plain(o) for e, o in entries.items()}}
         f.parent.mkdir(parents=True, exist_ok=True); atomic_write(f, lambda p: Path(p).write_text(json.dumps(data, indent=1)))
+
+# %% ../nbs/28b_records.ipynb #727cbfe9
+def note_record(f:Path, # the record (OUT/compare.json)
+                **items, # keys to set, e.g. verdict=dict(margin=1.0), seeds=dict(ran=[0, 1, 2], stopped='...')
+               ):
+    "Set keys of a comparison's record (what it decided on and how many seeds it ran), atomically; the base and entries are left as they are."
+    data = json.loads(f.read_text()) if f.exists() else {}
+    data.update(json.loads(json.dumps(items, default=str)))
+    f.parent.mkdir(parents=True, exist_ok=True); atomic_write(f, lambda p: Path(p).write_text(json.dumps(data, indent=1)))
 
 # %% ../nbs/28b_records.ipynb #93877fb6
 def _hms(s): s = int(s); return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"

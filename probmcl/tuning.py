@@ -4,7 +4,7 @@
 
 # %% ../nbs/28d_tuning.ipynb #5ae0cf3e
 from __future__ import annotations
-import dataclasses, itertools, json
+import dataclasses, itertools, json, math
 from pathlib import Path
 from .options import did_you_mean
 from .config import TrainConfig, RUNTIME_FIELDS
@@ -15,7 +15,7 @@ from .records import write_rows, check_base, run_missing
 
 # %% auto #0
 __all__ = ['NOT_TUNED', 'DATA_FIELDS', 'TUNE_COLS', 'parse_grid', 'uses_field', 'trial_name', 'tune_trials', 'choose_trials',
-           'tune_entries']
+           'next_value', 'edge_steps', 'tune_entries', 'tune_record']
 
 # %% ../nbs/28d_tuning.ipynb #2be3047e
 NOT_TUNED = RUNTIME_FIELDS + ('seed', 'method', 'epochs', 'cls_epochs', 'max_steps')   # set per run, or by --budgets
@@ -59,7 +59,7 @@ def trial_name(entry:str, point:dict) -> str:
     return f"{entry} [{','.join(f'{k}={json.dumps(v)}' for k, v in point.items())}]" if point else entry
 
 # %% ../nbs/28d_tuning.ipynb #f23502a5
-TUNE_COLS = ('entry', 'trial', 'seed', 'epochs', 'val_mAP', 'chosen', 'untuned', 'run_dir', 'error')
+TUNE_COLS = ('entry', 'trial', 'seeds', 'epochs', 'val_mAP', 'chosen', 'edge', 'added', 'untuned', 'run_dir', 'error')
 
 # %% ../nbs/28d_tuning.ipynb #9b267a6a
 def tune_trials(entries:list, # `--methods` entries
@@ -81,26 +81,63 @@ def tune_trials(entries:list, # `--methods` entries
     return trials, untuned
 
 # %% ../nbs/28d_tuning.ipynb #f928a587
-def choose_trials(rows:list, # the trials' rows (read from trials.csv)
-                  trials:dict, # `tune_trials`' first result
+def choose_trials(rows:list, # the trials' rows (read from trials.csv), one per (trial, tuning seed)
+                  trials:dict, # `tune_trials`' first result (extended trials included)
                   entries:list, # `--methods` entries
                  ) -> dict: # {entry: the chosen trial's name}
-    "Each entry's trial of highest val mAP (the first in grid order on a tie); an entry whose trials all failed is refused, naming the error."
-    by, chosen = {r['entry']: r for r in rows}, {}
+    "Each entry's trial of highest mean val mAP over the tuning seeds (the first in grid order on a tie); an entry whose trials all failed is refused, naming the error."
+    vals, errs, chosen = {}, {}, {}
+    for r in rows:
+        if r.get('error'): errs.setdefault(r['entry'], r['error'])
+        elif r.get('val_mAP') not in ('', None): vals.setdefault(r['entry'], []).append(float(r['val_mAP']))
     for e in entries:
         mine = [n for n, t in trials.items() if t[0] == e]
-        scored = [(float(by[n]['val_mAP']), n) for n in mine if n in by and not by[n].get('error') and by[n].get('val_mAP') not in ('', None)]
+        scored = [(sum(vals[n]) / len(vals[n]), n) for n in mine if n in vals]
         if not scored:
-            why = next((by[n]['error'] for n in mine if n in by and by[n].get('error')), 'no validation mAP (val_frac 0?)')
+            why = next((errs[n] for n in mine if n in errs), 'no validation mAP (val_frac 0?)')
             raise ValueError(f"--tune: no trial of {e!r} gave a validation mAP: {why}")
         chosen[e] = max(scored, key=lambda s: s[0])[1]                 # max keeps the first of equal scores
     return chosen
+
+# %% ../nbs/28d_tuning.ipynb #97febadf
+def next_value(values:list, # an axis's values, sorted
+               up:bool=True, # beyond the largest (True) or below the smallest
+              ):
+    "One step beyond an edge of a sorted numeric axis, in the grid's own pattern: v[-2] * v[-1] / v[-3] with three or more positive values (1e-4, 3e-4, 1e-3 -> 3e-3), the last ratio with two, else the last difference."
+    v = list(values) if up else [-x for x in reversed(values)] if any(x <= 0 for x in values) else [1 / x for x in reversed(values)]
+    if all(x > 0 for x in v): new = v[-2] * v[-1] / v[-3] if len(v) >= 3 else v[-1] ** 2 / v[-2]
+    else: new = v[-1] + (v[-1] - v[-2])
+    new = new if up else (-new if any(x <= 0 for x in values) else 1 / new)
+    new = float(f"{new:.6g}")                                         # 0.0030000000000000005 -> 0.003
+    return int(new) if all(isinstance(x, int) for x in values) and new == int(new) else new
+
+# %% ../nbs/28d_tuning.ipynb #aab9d683
+def edge_steps(trials:dict, # `tune_trials`' first result, extended trials included
+               pick:dict, # {entry: chosen trial name} (`choose_trials`)
+               max_trials:int, # trials per entry at most (`--tune-max-trials`)
+               refused:set, # (entry, key, up) whose next step the method refused: not tried again
+              ) -> tuple: # ({new trial name: (entry, point, overrides)}, {entry: [edge notes]})
+    "For every entry whose choice sits on the edge of a numeric axis of its grid, the trial one step beyond that edge (`next_value`), while the entry has trials left."
+    new, edges = {}, {}
+    for e, name in pick.items():
+        mine = {n: t for n, t in trials.items() if t[0] == e}
+        point, over = mine[name][1], mine[name][2]
+        for k, v in point.items():
+            vals = sorted({t[1][k] for t in mine.values() if all(t[1][j] == point[j] for j in point if j != k)})
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or len(vals) < 2 or v not in (vals[0], vals[-1]): continue
+            up = v == vals[-1]
+            edges.setdefault(e, []).append(f"{k}={json.dumps(v)} at the {'upper' if up else 'lower'} edge")
+            if (e, k, up) in refused or len(mine) + len([n for n in new if new[n][0] == e]) >= max_trials: continue
+            p = {**point, k: next_value(vals, up)}
+            lrs = dict(cls_lr=p['lr']) if k == 'lr' and over.get('cls_lr') == point.get('lr') and 'cls_lr' not in point else {}
+            new[trial_name(e, p)] = (e, p, {**over, k: p[k], **lrs})
+    return new, edges
 
 # %% ../nbs/28d_tuning.ipynb #9cc9d59e
 def tune_entries(base:TrainConfig, # the base run at the tuning budget
                  entries:list, # `--methods` entries
                  grid:dict, # {field: [values]} (`parse_grid`)
-                 seed:int, # the tuning seed
+                 seed:int, # the first tuning seed
                  out:str|Path, # the tuning folder: trials.csv (+ .json, the base), tune.csv, runs/
                  variants:dict|None=None, # named variants (default `VARIANTS`)
                  parallel:int=1, # runs at a time
@@ -108,29 +145,61 @@ def tune_entries(base:TrainConfig, # the base run at the tuning budget
                  reuse_stages:bool=True, # trials that differ only in later stages share their first stage
                  stages:str|Path|None=None, # where shared first stages are kept (default OUT/stages)
                  csv_path:str|Path|None=None, # the trials' rows (default OUT/trials.csv); the choices go beside it, STEM.csv -> tune.csv or STEM-tune.csv
+                 n_seeds:int=2, # tuning seeds: `seed`, seed + 1, ...; each trial's score is its mean val mAP over them
+                 max_trials:int|None=None, # trials per entry at most, the grid's own included (default: twice its grid points); edges are extended until then
                 ) -> tuple: # (variants with each entry's choice, the markdown that states it, the finished trials' folders)
-    "Equal tuning: every entry's grid (`tune_trials`) at one seed, each trial a run kept in trials.csv like a comparison's; each entry's choice on val mAP (`choose_trials`), every trial written to tune.csv."
+    "Equal tuning: every entry's grid (`tune_trials`) at the tuning seeds, extended off an edge (`edge_steps`), each trial a run kept in trials.csv; each entry's choice on mean val mAP (`choose_trials`), every trial written to tune.csv."
     out, variants = Path(out), (VARIANTS if variants is None else variants)
     trials, untuned = tune_trials(entries, grid, variants)
-    plan = plan_runs(base, list(trials), [seed], out, {n: t[2] for n, t in trials.items()}, reuse_stages, stages)
+    size = {e: sum(t[0] == e for t in trials.values()) for e in entries}
+    most = max_trials if max_trials is not None else 2 * max(size.values())   # the same maximum for every entry
+    if most < max(size.values()): raise ValueError(f"--tune-max-trials {most}: the grid alone has {max(size.values())} trials per entry; give at least that.")
+    if n_seeds < 1: raise ValueError(f"--tune-seeds {n_seeds}: give 1 or more tuning seeds.")
+    tseeds = list(range(seed, seed + n_seeds))
     path = Path(csv_path) if csv_path else out / 'trials.csv'
     table_path = path.with_name('tune.csv' if not csv_path else f"{path.stem.removesuffix('-trials')}-tune.csv")
+    refused, added, notes = set(), set(), {}
     with RunLock(path.parent, log, name=f'.{path.stem}.lock', what='tuning'):
         check_base(path.with_suffix('.json'), base)
-        rows = run_missing(plan, path, base, parallel, log, 'tune')
-    pick = choose_trials(rows, trials, entries)
-    by = {r['entry']: r for r in rows}
-    table = [dict(entry=e, trial=n, **{k: json.dumps(p[k]) if k in p else '' for k in grid}, seed=seed,
-                  epochs=by.get(n, {}).get('epochs', ''), val_mAP=by.get(n, {}).get('val_mAP', ''), chosen=n == pick[e],
-                  untuned=' '.join(untuned[e]), run_dir=by.get(n, {}).get('run_dir', ''), error=by.get(n, {}).get('error', ''))
-             for n, (e, p, _) in trials.items()]
-    write_rows(table_path, table, ('entry', 'trial', *grid, *TUNE_COLS[2:]))
-    said = '; '.join(f"{e} {', '.join(f'{k}={json.dumps(v)}' for k, v in trials[pick[e]][1].items()) or 'as given'} "
-                     f"(val {by[pick[e]]['val_mAP']})" for e in entries)
+        while True:
+            plan = plan_runs(base, list(trials), tseeds, out, {n: t[2] for n, t in trials.items()}, reuse_stages, stages)
+            rows = run_missing(plan, path, base, parallel, log, 'tune')
+            pick = choose_trials(rows, trials, entries)
+            new, notes = edge_steps(trials, pick, most, refused)
+            for n, t in list(new.items()):
+                try: plan_runs(base, [n], tseeds[:1], out, {n: t[2]}, reuse_stages, stages)
+                except ValueError:                                      # the method refuses the step (alpha > 1 ...): the axis ends here
+                    k = next(k for k in t[1] if t[1][k] != trials[pick[t[0]]][1].get(k))
+                    refused.add((t[0], k, t[1][k] > trials[pick[t[0]]][1][k])); del new[n]
+            if not new: break
+            log(f"[tune] a choice on the edge of its grid: adding {', '.join(new)}")
+            trials.update(new); added |= set(new)
+    return tune_record(trials, untuned, pick, rows, notes, added, grid, tseeds, most, table_path, base, variants, entries)
+
+# %% ../nbs/28d_tuning.ipynb #1987717e
+def tune_record(trials, untuned, pick, rows, notes, added, grid, tseeds, most, table_path, base, variants, entries) -> tuple:
+    "`tune_entries`' record: tune.csv (every trial, its mean val mAP, the choice, edges and added trials) and the markdown that states the choices."
+    by = {}
+    for r in rows: by.setdefault(r['entry'], []).append(r)
+    mean = lambda n: (lambda v: f"{sum(v) / len(v):.2f}" if v else '')([float(r['val_mAP']) for r in by.get(n, []) if not r.get('error') and r.get('val_mAP') not in ('', None)])
+    keys = list(dict.fromkeys(k for t in trials.values() for k in t[1]))
+    edge = {e: '; '.join(v) for e, v in notes.items()}
+    table = [dict(entry=e, trial=n, **{k: json.dumps(p[k]) if k in p else '' for k in keys}, seeds=' '.join(map(str, tseeds)),
+                  epochs=(by.get(n) or [{}])[0].get('epochs', ''), val_mAP=mean(n), chosen=n == pick[e], edge=edge.get(e, '') if n == pick[e] else '',
+                  added=n in added, untuned=' '.join(untuned[e]), run_dir=' '.join(r.get('run_dir', '') for r in by.get(n, [])),
+                  error=next((r['error'] for r in by.get(n, []) if r.get('error')), '')) for n, (e, p, _) in trials.items()]
+    write_rows(table_path, table, ('entry', 'trial', *keys, *TUNE_COLS[2:]))
+    per = {e: sum(t[0] == e for t in trials.values()) for e in entries}
+    said = '; '.join(f"{e} {', '.join(f'{k}={json.dumps(v)}' for k, v in trials[pick[e]][1].items()) or 'as given'} (val {mean(pick[e])}"
+                     f"{', still ' + edge[e] + ': --tune-max-trials spent or the step refused' if e in edge else ''}, {per[e]} trials)" for e in entries)
     skip = '; '.join(f"{', '.join(ks)} not tuned for {e} (not read, or set by the entry)" for e, ks in untuned.items() if ks)
-    failed = [r['entry'] for r in rows if r.get('error')]
+    failed = sorted({r['entry'] for r in rows if r.get('error')})
     if failed: skip += ('; ' if skip else '') + f"{len(failed)} trial(s) failed and were left out of the choice: {', '.join(failed)}"
     values = '; '.join(f"{k} in {{{', '.join(map(json.dumps, v))}}}" for k, v in grid.items())
-    md = (f"Tuned on val mAP at seed {seed}, {budget(base)}, grid {values}{' (lr sets both stages of two-stage methods)' if 'lr' in grid else ''} "
-          f"({len(trials)} trials, every one in {table_path}). Chosen: {said}." + (f" {skip}." if skip else ''))
-    return {**variants, **{e: trials[pick[e]][2] for e in entries}}, md, [Path(r['run_dir']) for r in rows if not r.get('error')]
+    ext = (f" Extended off an edge of the grid, up to {most} trials per entry: {', '.join(sorted(added))}." if added else
+           f" No choice sat on an edge that could be extended (up to {most} trials per entry).")
+    md = (f"Tuned on mean val mAP over seed{'s' if len(tseeds) > 1 else ''} {' '.join(map(str, tseeds))}, {budget(base)}, grid {values}"
+          f"{' (lr sets both stages of two-stage methods)' if 'lr' in grid else ''} ({len(trials)} trials, every one in {table_path}).{ext} "
+          f"Chosen: {said}." + (f" {skip}." if skip else ''))
+    folders = [Path(r['run_dir']) for r in rows if not r.get('error')]
+    return {**variants, **{e: trials[pick[e]][2] for e in entries}}, md, folders

@@ -9,7 +9,46 @@ from .metrics import METRIC_KEYS
 from .records import unique_rows
 
 # %% auto #0
-__all__ = ['paired_difference', 'verdict', 'frame_rows', 'choose', 'tie_note', 'focus_verdict', 'summarize']
+__all__ = ['OUTCOMES', 'seeds_for', 'decide', 'paired_difference', 'verdict', 'outcome_sentence', 'frame_rows', 'choose',
+           'tie_note', 'focus_verdict', 'summarize', 'focus_differences', 'stop_adding_seeds', 'across_sets',
+           'across_sets_said']
+
+# %% ../nbs/28c_verdicts.ipynb #a87661e4
+def seeds_for(spread:float, # s: the standard deviation of the paired differences over seeds
+              half:float, # H: the 90 % half-width wanted, mAP points
+              most:int=100_000, # search no further
+             ) -> int|None: # the smallest n >= 2 with t(0.95, n-1) * s / sqrt(n) <= H; None past `most`
+    "How many paired seeds give a 90 % t interval of half-width at most `half`, at this spread."
+    from scipy.stats import t
+    if not spread > 0: return 2
+    lo, hi = 2, most                                               # the half-width falls with n: bisect
+    if t.ppf(.95, hi - 1) * spread / math.sqrt(hi) > half: return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if t.ppf(.95, mid - 1) * spread / math.sqrt(mid) <= half: hi = mid
+        else: lo = mid + 1
+    return lo
+
+# %% ../nbs/28c_verdicts.ipynb #dbdbc997
+OUTCOMES = ('better', 'worse', 'equivalent', 'undecided')   # the four outcomes of `decide`; 'too few' below 2 paired seeds
+
+def decide(d, # paired per-seed differences a - b (test mAP points): a list, array or Series
+           margin:float=1.0, # M: the equivalence margin, mAP points
+          ) -> dict: # outcome, n, mean, sd, the 95 % and 90 % intervals (lo95, hi95, lo90, hi90), real_small, certifies, seeds_needed
+    "The four-outcome decision on paired differences: better / worse (95 % t interval excludes 0), equivalent within ±M (90 % t interval inside (-M, M)), else undecided."
+    import numpy as np
+    from scipy.stats import t
+    if not margin > 0: raise ValueError(f"--margin {margin!r}: give a positive number of mAP points, e.g. --margin 1.")
+    d = np.asarray(list(d), dtype=float); n = len(d)
+    res = dict(n=n, mean=float(d.mean()) if n else math.nan, margin=float(margin))
+    if n < 2: return dict(res, outcome='too few')
+    s = float(d.std(ddof=1)); se = s / math.sqrt(n); m = res['mean']
+    h95, h90 = float(t.ppf(.975, n - 1) * se), float(t.ppf(.95, n - 1) * se)
+    lo95, hi95, lo90, hi90 = m - h95, m + h95, m - h90, m + h90
+    equivalent, differs = -margin < lo90 and hi90 < margin, lo95 > 0 or hi95 < 0
+    outcome = 'equivalent' if equivalent else 'better' if lo95 > 0 else 'worse' if hi95 < 0 else 'undecided'
+    return dict(res, outcome=outcome, sd=s, half95=h95, half90=h90, lo95=lo95, hi95=hi95, lo90=lo90, hi90=hi90,
+                real_small=equivalent and differs, certifies=max(abs(lo90), abs(hi90)), seeds_needed=seeds_for(s, margin / 2))
 
 # %% ../nbs/28c_verdicts.ipynb #12066e60
 def paired_difference(df, # rows with entry, seed, mAP (a DataFrame)
@@ -25,17 +64,37 @@ def paired_difference(df, # rows with entry, seed, mAP (a DataFrame)
 # %% ../nbs/28c_verdicts.ipynb #7e77ee28
 def verdict(df, # rows with entry, seed, mAP (a DataFrame)
             a:str, b:str, # two entries
-            opens:bool=False, # the sentence follows a full stop: "No measurable difference" starts with a capital
+            opens:bool=False, # the sentence follows a full stop: "Undecided" starts with a capital
+            margin:float=1.0, # the equivalence margin, mAP points (`decide`)
            ) -> str: # one sentence
-    "The sentence that the paired test-mAP difference of `a` and `b` supports."
-    m, h, n = paired_difference(df, a, b)
-    if n < 2: return f"{a} vs {b}: {n} paired seed(s), too few to compare yet."
-    if m - h > 0: return f"**{a} beats {b}** by {m:.2f} mAP (95 % CI {m - h:.2f} to {m + h:.2f}, {n} seeds paired)."
-    if m + h < 0: return f"**{a} trails {b}** by {-m:.2f} mAP (95 % CI {m - h:.2f} to {m + h:.2f}, {n} seeds paired)."
-    return f"**{'N' if opens else 'n'}o measurable difference** between {a} and {b} ({m:+.2f} mAP, 95 % CI {m - h:.2f} to {m + h:.2f} includes 0, {n} seeds paired)."
+    "The sentence that the paired test-mAP difference of `a` and `b` supports at the margin: one of `decide`'s four outcomes."
+    x, y = (df[df.entry == e].set_index('seed').mAP for e in (a, b))
+    r = decide((x - y).dropna(), margin)
+    return outcome_sentence(r, a, b, opens)
+
+# %% ../nbs/28c_verdicts.ipynb #3a920994
+def outcome_sentence(r:dict, # `decide`'s result
+                     a:str, b:str, # the two sides, named
+                     opens:bool=False, # the sentence follows a full stop: "Undecided" starts with a capital
+                    ) -> str: # one sentence with the outcome, the margin, the interval and the seeds
+    "`decide`'s outcome in words: the outcome in bold, its margin, its interval and the paired seeds; an undecided one with the margin it can certify and the seeds it would need."
+    n, m, M = r['n'], r['mean'], f"{r['margin']:g}"
+    if r['outcome'] == 'too few': return f"{a} vs {b}: {n} paired seed(s), too few to compare yet."
+    ci95, ci90 = f"95 % CI {r['lo95']:+.2f} to {r['hi95']:+.2f}", f"90 % CI {r['lo90']:+.2f} to {r['hi90']:+.2f}"
+    if r['outcome'] in ('better', 'worse'):
+        return (f"**{a} {'beats' if r['outcome'] == 'better' else 'trails'} {b}** by {abs(m):.2f} mAP ({ci95} excludes 0, {n} seeds paired; "
+                f"margin ±{M})" + '.')
+    if r['outcome'] == 'equivalent':
+        real = f"; a real difference smaller than the margin ({ci95} excludes 0)" if r['real_small'] else ''
+        return f"**{a} and {b} are equivalent within ±{M} mAP** ({m:+.2f} mAP, {ci90} inside ±{M}, {n} seeds paired{real})."
+    need = (f"about {r['seeds_needed']} paired seeds would decide at ±{M}" if r['seeds_needed'] else f"no feasible number of seeds decides at ±{M}")
+    return (f"**{'U' if opens else 'u'}ndecided** between {a} and {b} at ±{M} mAP ({m:+.2f} mAP, {ci95}, {ci90}, {n} seeds paired): "
+            f"these seeds certify equivalence only within ±{r['certifies']:.2f} mAP; {need} (an estimate from the spread of {n} seeds).")
 
 # %% ../nbs/28c_verdicts.ipynb #e34441e6
-def frame_rows(rows):
+def frame_rows(rows:list, # compare.csv rows (dicts), as read or as pandas read them
+              ) -> tuple: # (finished rows, failed rows) as DataFrames, one row per (entry, seed), metrics as numbers
+    "The rows of a comparison as two DataFrames: the finished ones (numbers where numbers go) and the failed ones."
     import pandas as pd
     df = pd.DataFrame(rows)
     if 'error' not in df: df['error'] = ''
@@ -68,6 +127,7 @@ def choose(ok, # finished rows (a DataFrame: entry, method, seed, val_mAP)
 # %% ../nbs/28c_verdicts.ipynb #3ad2726f
 def tie_note(ok, # finished rows (a DataFrame)
              chosen:dict, # `choose`'s result
+             margin:float=1.0, # the equivalence margin of the runner-up's verdict
             ) -> str: # '' when both choices are clear
     "Where a side's choice beats its runner-up on val by less than the val spread: says it is a tie and gives the runner-up's paired result."
     notes = []
@@ -76,7 +136,7 @@ def tie_note(ok, # finished rows (a DataFrame)
         if not s['margin'] < s['spread']: continue                    # NaN (one seed, no runner-up): no claim either way
         a, b = (s['runner_up'], chosen['other']['best']) if side == 'ours' else (chosen['ours']['best'], s['runner_up'])
         notes.append(f" The choice of *{s['best']}* over *{s['runner_up']}* is a tie on val ({s['margin']:.2f} mAP apart, less than "
-                     f"the val spread over seeds, {s['spread']:.2f}); with the runner-up instead: " + verdict(ok, a, b))
+                     f"the val spread over seeds, {s['spread']:.2f}); with the runner-up instead: " + verdict(ok, a, b, margin=margin))
     return ''.join(notes)
 
 # %% ../nbs/28c_verdicts.ipynb #dc04c093
@@ -84,17 +144,19 @@ def focus_verdict(rows:list, # compare.csv rows (dicts)
                   focus:str='probmcl', # the method whose best variant is compared with the best other entry
                   opens:bool=False, # the verdict opens a sentence (after a full stop): its first word has a capital
                   ties:bool=True, # follow it with `tie_note`'s notes, if a side's choice is a tie on val
+                  margin:float=1.0, # the equivalence margin, mAP points (`decide`)
                  ) -> str|None: # one or more sentences; None while a side has no finished run
     "The paired test-mAP verdict of the focus method's best variant against the best other entry, both chosen on val (`choose`)."
     ok, _ = frame_rows(rows)
     c = choose(ok, focus) if len(ok) else None                        # on the seeds every entry has
     if not c: return None
-    return verdict(ok, c['ours']['best'], c['other']['best'], opens=opens) + (tie_note(ok, c) if ties else '')
+    return verdict(ok, c['ours']['best'], c['other']['best'], opens=opens, margin=margin) + (tie_note(ok, c, margin) if ties else '')
 
 # %% ../nbs/28c_verdicts.ipynb #178535b0
 def summarize(rows:list, # compare.csv rows (dicts)
               focus:str='probmcl', # the method whose best variant is compared with the best other entry
               order:list|None=None, # entry order of the table (default: first appearance)
+              margin:float=1.0, # the equivalence margin, mAP points (`decide`)
              ) -> str: # markdown: the table, the selection and the verdict, the failed runs
     "Mean ± std per entry over seeds, then the focus method's best variant against the best other entry, both chosen on val mAP."
     ok, bad = frame_rows(rows)
@@ -109,6 +171,78 @@ def summarize(rows:list, # compare.csv rows (dicts)
     if c:
         a, b = c['ours']['best'], c['other']['best']
         lines += ['', f"Chosen on mean val mAP over the {len(c['seeds'])} seed(s) every entry has: {focus}'s best variant is *{a}*, "
-                      f"the best other entry *{b}*. " + focus_verdict(rows, focus, opens=True)]
+                      f"the best other entry *{b}*. " + focus_verdict(rows, focus, opens=True, margin=margin)]
     if len(bad): lines += ['', f"Failed runs ({len(bad)}): " + '; '.join(f"{r.entry} seed {r.seed}: {r.error}" for r in bad.itertuples())]
     return '\n'.join(lines)
+
+# %% ../nbs/28c_verdicts.ipynb #42bcf3bb
+def focus_differences(rows:list, # compare.csv rows (dicts)
+                      focus:str='probmcl', # the focus method
+                     ): # the per-seed test-mAP differences (a Series by seed) of the focus pair chosen on val; None while a side has no run
+    "The paired per-seed differences that `focus_verdict` decides on: the focus method's best variant minus the best other entry, both chosen on val."
+    ok, _ = frame_rows(rows)
+    c = choose(ok, focus) if len(ok) else None
+    if not c: return None
+    x, y = (ok[ok.entry == e].set_index('seed').mAP for e in (c['ours']['best'], c['other']['best']))
+    return (x - y).dropna()
+
+# %% ../nbs/28c_verdicts.ipynb #6e3b3f62
+def stop_adding_seeds(d, # the focus pair's paired differences so far
+                      half:float, # H: the 90 % half-width wanted, mAP points
+                      max_seeds:int, # N: seeds at most
+                     ) -> str|None: # why to stop, or None to add a seed
+    "The stopping rule of `--precision`: the 90 % half-width of the mean difference at most H, or N seeds; it reads the width only."
+    import numpy as np
+    from scipy.stats import t
+    d = np.asarray(list(d), dtype=float); n = len(d)
+    h = float(t.ppf(.95, n - 1) * d.std(ddof=1) / math.sqrt(n)) if n >= 2 else math.inf
+    if h <= half: return f"the 90 % half-width of the focus pair's difference, {h:.2f} mAP, reached the target {half:g} at {n} seeds"
+    if n >= max_seeds: return f"--max-seeds {max_seeds} ran (90 % half-width {h:.2f} mAP, above the target {half:g})"
+    return None
+
+# %% ../nbs/28c_verdicts.ipynb #1a85ac22
+def across_sets(diffs:dict, # {set name: its paired per-seed differences (focus - other), test mAP points}
+                margin:float=1.0, # the equivalence margin, mAP points
+               ) -> dict: # tally, per-set decisions and Holm-adjusted claims, the pooled gap with its intervals and outcome, disagreement
+    "Over several sets: each set's `decide`, the tally of outcomes, a pooled gap with its intervals, Holm-adjusted per-set claims, and whether the sets disagree."
+    import numpy as np
+    from scipy.stats import t, ttest_1samp
+    from statsmodels.stats.multitest import multipletests
+    from statsmodels.stats.weightstats import ttost_paired
+    per = {k: decide(v, margin) for k, v in diffs.items()}
+    ok = {k: np.asarray(list(diffs[k]), float) for k, r in per.items() if r['outcome'] != 'too few'}
+    tally = {o: sum(r['outcome'] == o for r in per.values()) for o in OUTCOMES}
+    res = dict(per_set=per, tally=tally, margin=margin, adjusted={}, pooled=None, disagree='')
+    if not ok: return res
+    p_diff = [ttest_1samp(d, 0).pvalue for d in ok.values()]
+    p_eq = [ttost_paired(d, np.zeros_like(d), -margin, margin)[0] for d in ok.values()]
+    holm = lambda ps: multipletests(ps, alpha=0.05, method='holm')[0]
+    for (k, d), diff, eq in zip(ok.items(), holm(p_diff), holm(p_eq)):
+        res['adjusted'][k] = 'equivalent' if eq else ('better' if d.mean() > 0 else 'worse') if diff else 'undecided'
+    means = [d.mean() for d in ok.values()]; ses = [d.std(ddof=1) / math.sqrt(len(d)) for d in ok.values()]
+    k = len(ok); m = float(np.mean(means)); se = math.sqrt(sum(s ** 2 for s in ses)) / k
+    df = (sum(s ** 2 for s in ses) ** 2 / sum(s ** 4 / (len(d) - 1) for s, d in zip(ses, ok.values()))) if se > 0 else math.inf
+    h95, h90 = t.ppf(.975, df) * se, t.ppf(.95, df) * se
+    eq = -margin < m - h90 and m + h90 < margin
+    res['pooled'] = dict(mean=m, se=se, df=df, lo95=m - h95, hi95=m + h95, lo90=m - h90, hi90=m + h90, sets=k,
+                         outcome='equivalent' if eq else 'better' if m - h95 > 0 else 'worse' if m + h95 < 0 else 'undecided')
+    outs = {r['outcome'] for r in per.values()}
+    if {'better', 'worse'} <= outs: res['disagree'] = 'the sets disagree: on some the focus method is better, on others worse'
+    elif 'equivalent' in outs and outs & {'better', 'worse'}: res['disagree'] = 'the sets disagree: equivalent on some, beyond the margin on others'
+    return res
+
+# %% ../nbs/28c_verdicts.ipynb #6163cb43
+def across_sets_said(res:dict, # `across_sets`' result
+                     what:str='ProbMCL against the best other entry', # who is compared
+                    ) -> str: # markdown: the tally, the pooled gap and the Holm-adjusted claims
+    "`across_sets` in words."
+    M, per, tally = f"{res['margin']:g}", res['per_set'], res['tally']
+    counts = ', '.join(f"{o} on {n}" for o, n in tally.items() if n) or 'no set decided yet'
+    s = f"Over {len(per)} sets, {what} at ±{M} mAP: {counts}."
+    if res['pooled']:
+        p = res['pooled']
+        s += (f" Pooled gap (the mean of the sets' gaps) {p['mean']:+.2f} mAP, 95 % CI {p['lo95']:+.2f} to {p['hi95']:+.2f}, "
+              f"90 % CI {p['lo90']:+.2f} to {p['hi90']:+.2f} ({p['sets']} sets): **{p['outcome']}**"
+              f"{' within ±' + M + ' mAP' if p['outcome'] == 'equivalent' else ' at ±' + M + ' mAP' if p['outcome'] == 'undecided' else ''}.")
+        s += " Adjusted for the number of sets (Holm): " + '; '.join(f"{k} {v}" for k, v in res['adjusted'].items()) + '.'
+    return s + (f" Note: {res['disagree']}." if res['disagree'] else '')

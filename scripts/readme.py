@@ -87,13 +87,11 @@ def headline_cell():
     "The landing page's second section: ProbMCL's verdict on each real set, from data/real_*.csv."
     lines = real['headline']
     if not lines: return None
-    verdicts = real['primary_verdicts']                            # a tie note's runner-up verdict is not counted
-    count = lambda w: sum(w in l.lower() for l in verdicts)               # they come in lower case; lower() only guards
-    wins = count(' beats ')
-    if count(' trails ') + wins + count('no measurable difference') != len(verdicts):
-        sys.exit(f"scripts/readme.py: a verdict the tally does not count, in {verdicts}: extend headline_cell's tally")
-    tally = ', '.join(f"{w} on {n} of {len(verdicts)}" for w, n in (('trails', count(' trails ')), ('wins', wins),
-                                                                   ('is not measurably different', count('no measurable difference'))) if n)
+    verdicts, outcomes = real['primary_verdicts'], real['outcomes']      # a tie note's runner-up verdict is not counted
+    words = dict(worse='trails', better='wins', equivalent='is equivalent within ±1 mAP', undecided='is undecided at ±1 mAP')
+    if any(o not in words for o in outcomes): sys.exit(f"scripts/readme.py: an outcome the tally does not count, in {outcomes}: extend headline_cell's tally")
+    wins = outcomes.count('better')
+    tally = ', '.join(f"{w} on {outcomes.count(o)} of {len(outcomes)}" for o, w in words.items() if outcomes.count(o))
     if not wins: tally += ' and wins on none'                                      # say the negative result plainly
     axis = '\n'.join(real['budget_headlines'])
     return ("## On real photographs\n\nDoes ProbMCL help on real images? **Along a budget axis** (`python bench/real.py "
@@ -105,7 +103,7 @@ def headline_cell():
             "validation and the test split scored once. ProbMCL's best variant (chosen on val) against the best other "
             f"entry (chosen on val): it {tally}"
             + (f" (the other {real['n_sets'] - len(verdicts)} tables are still filling)" if len(verdicts) < real['n_sets'] else '')
-            + ".\n\n" + lines + "\n\nThe tables, budgets, wall times and a diagnosis "
+            + ".\n\n" + lines + ("\n\n**Across the sets**: " + real['across'] if real['across'] else '') + "\n\nThe tables, budgets, wall times and a diagnosis "
             "of each set are under *Results* below; `probmcl_compare` answers *which loss for my data?* on your own images, "
             "and with `--budgets` and `--tune` whether its answer holds at larger budgets with every entry tuned "
             "([tutorial.which_loss](nbs/tutorial.which_loss.ipynb)).")
