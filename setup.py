@@ -19,6 +19,7 @@ requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 extras = {'dev': dev_requirements, 'export': shlex.split(cfg.get('export_requirements', '')),
           'tracking': shlex.split(cfg.get('tracking_requirements', '')),
+          'cluster': shlex.split(cfg.get('cluster_requirements', '')),
           'docs': shlex.split(cfg.get('docs_requirements', ''))}
 lic = licenses.get(cfg['license'].lower(), cfg['license'])
 min_python = cfg['min_python']

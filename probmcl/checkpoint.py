@@ -4,7 +4,8 @@
 
 # %% ../nbs/12_checkpoint.ipynb #9b2428b0
 from __future__ import annotations
-import os, shutil
+import errno, os, shutil
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 import torch
@@ -12,22 +13,58 @@ import torch.nn as nn
 from .mdn import safe_torch_load, UnsafeFileError
 
 # %% auto #0
-__all__ = ['atomic_write', 'save_weights', 'load_weights', 'CheckpointError', 'checkpoint_name', 'read_state', 'save_checkpoint',
-           'load_checkpoint']
+__all__ = ['DISK_FULL_SIGNS', 'DiskFullError', 'disk_full', 'free_space', 'disk_full_as_one_line', 'atomic_write', 'save_weights',
+           'load_weights', 'CheckpointError', 'checkpoint_name', 'read_state', 'save_checkpoint', 'load_checkpoint']
+
+# %% ../nbs/12_checkpoint.ipynb #26a177de
+class DiskFullError(OSError):
+    "A write that failed because its disk is full; the message names the folder, the space left there and the fix."
+
+DISK_FULL_SIGNS = ('No space left on device', 'Disk quota exceeded', 'os error 28', 'unexpected pos', 'file write failed')
+
+def disk_full(e:BaseException, # an error a write raised
+             ) -> bool:
+    "Whether `e` says the disk is full: ENOSPC or EDQUOT, or the words torch's serializer and safetensors use for it."
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT): return True
+    return any(sign in str(e) for sign in DISK_FULL_SIGNS)
+
+def free_space(folder:Path|str, # a folder, or one that is yet to be made
+              ) -> str: # e.g. '12.5 MiB', or 'unknown'
+    "The free space on the disk that holds `folder` (its nearest existing parent)."
+    for p in [Path(folder), *Path(folder).parents]:
+        if p.exists():
+            try: return f"{shutil.disk_usage(p).free / 2**20:.1f} MiB"
+            except OSError: break
+    return 'unknown'
+
+@contextmanager
+def disk_full_as_one_line(folder:Path|str, # the folder being written to (named in the message)
+                         ):
+    "Turn a full disk met inside the block into a `DiskFullError` naming `folder`; other errors pass unchanged."
+    try: yield
+    except DiskFullError: raise
+    except Exception as e:
+        if not disk_full(e): raise
+        shown = Path(folder)
+        while shown.name.startswith('.tmp') and shown.parent != shown: shown = shown.parent   # a checkpoint's temporary folder: name its run's
+        raise DiskFullError(f"{shown}: its disk is full ({free_space(folder)} free): free space there and run again with --resume "
+                            "(a comparison resumes by itself); the last whole checkpoint is kept") from e
+
 
 # %% ../nbs/12_checkpoint.ipynb #0c92f866
 def atomic_write(path:Path|str, # final file name
                  write:Callable, # write(tmp_path) writes the whole file
                 ):
     "Write a file through a temporary file in the same folder and `os.replace` (readers never see a partial file)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        write(tmp)
-        with open(tmp, 'rb+') as f: os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
+    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    with disk_full_as_one_line(path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write(tmp)
+            with open(tmp, 'rb+') as f: os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists(): tmp.unlink()
 
 # %% ../nbs/12_checkpoint.ipynb #e6429232
 def save_weights(path:Path|str, # a .safetensors file
@@ -83,10 +120,10 @@ def save_checkpoint(ckpt_dir:Path|str, # OUT/ckpt
                     keep:int=2, # complete checkpoints to keep (the newest ones)
                    ) -> Path: # the new checkpoint folder
     "Write a checkpoint folder under a temporary name, rename it into place, point LATEST at it, prune old ones."
-    ckpt_dir = Path(ckpt_dir); ckpt_dir.mkdir(parents=True, exist_ok=True)
-    name = checkpoint_name(state['stage'], state['epoch'])
+    ckpt_dir = Path(ckpt_dir); name = checkpoint_name(state['stage'], state['epoch'])
     tmp = ckpt_dir / f'.tmp-{name}-{os.getpid()}'
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
+    with disk_full_as_one_line(ckpt_dir):
+        ckpt_dir.mkdir(parents=True, exist_ok=True); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
     try:
         save_weights(tmp / 'model.safetensors', model)
         if ema is not None: save_weights(tmp / 'ema.safetensors', ema)

@@ -10,14 +10,15 @@ from .config import TrainConfig, report_errors
 from .cli import train_parser, config_from_parsed
 from .runfolder import RunLock
 from .entries import VARIANTS, DEFAULT_ENTRIES, parse_entry, load_variants, budget, plan_runs, with_twins
+from .executor import LocalPool
 from .records import check_base, run_missing, write_rows, note_record
 from .verdicts import summarize, focus_verdict, focus_differences, stop_adding_seeds
 from .tuning import parse_grid, tune_entries
 from .budgets import BUDGET_COLS, budget_config, budget_paths, budget_rows, write_budget_summary
 
 # %% auto #0
-__all__ = ['seeds_said', 'check_seeds', 'compare', 'compare_budgets', 'compare_parser', 'probmcl_compare', 'summarize',
-           'focus_verdict']
+__all__ = ['seeds_said', 'check_seeds', 'compare', 'compare_budgets', 'compare_parser', 'executor_from_flags', 'probmcl_compare',
+           'summarize', 'focus_verdict']
 
 # %% ../nbs/28f_compare.ipynb #3e3e5776
 _all_ = ['summarize', 'focus_verdict']   # defined in probmcl.verdicts; called from here as they always were
@@ -45,7 +46,7 @@ def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `pr
             seeds:list=(0, 1, 2), # seeds; every entry runs every seed
             out:str|Path='runs/compare', # the comparison folder: compare.csv, compare.md, compare.json, runs/
             focus:str='probmcl', # the method whose best variant the verdict compares
-            parallel:int=1, # runs at a time (the CPU threads are split between them)
+            parallel=1, # runs at a time (the CPU threads are split between them), or an executor (`executor_from_flags`)
             variants:dict|None=None, # named variants (default `VARIANTS`)
             log=print, # progress and the summary
             csv_path:str|Path|None=None, # where the rows go (default OUT/compare.csv); its .json and .md sit beside it
@@ -103,7 +104,7 @@ def compare_budgets(base:TrainConfig, # the base run; its two stages' proportion
                     seeds:list=(0, 1, 2), # seeds
                     out:str|Path='runs/compare', # the comparison folder: budget-E/ per budget, tune/, stages/, budgets.csv, compare.{md,png}
                     focus:str='probmcl', # the focus method
-                    parallel:int=1, # runs at a time
+                    parallel=1, # runs at a time, or an executor (`executor_from_flags`)
                     variants:dict|None=None, # named variants (default `VARIANTS`)
                     log=print, # progress and the summary
                     csv_path:str|Path|None=None, # the combined rows (default OUT/budgets.csv, its summary OUT/compare.md); each budget's CSV beside it as STEM-bE.csv
@@ -158,7 +159,14 @@ def compare_parser() -> argparse.ArgumentParser:
                         f"METHOD:key=value,... (default: {' '.join(DEFAULT_ENTRIES)})")
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2], metavar='SEED', help="seeds (default: 0 1 2)")
     p.add_argument('--focus', default='probmcl', help="the method whose best variant the verdict compares (default: probmcl)")
-    p.add_argument('--parallel', type=int, default=1, metavar='K', help="K runs at a time, the CPU threads split between them (default: 1)")
+    p.add_argument('--parallel', type=int, default=1, metavar='K', help="K runs at a time on this machine, the CPU threads split between them, each pinned to its own GPU where there are GPUs (default: 1)")
+    p.add_argument('--devices', metavar='0,1', help="with --parallel K: the GPUs to pin the K workers to, round-robin (default: CUDA_VISIBLE_DEVICES, else every GPU)")
+    p.add_argument('--executor', choices=['local', 'ray'], default='local', help="local: this machine (--parallel); ray: every (entry, seed) "
+                   "run is a Ray task on the cluster at --address (pip install 'probmcl[cluster]'; data and --out on a filesystem every node sees)")
+    p.add_argument('--address', metavar='HOST:PORT', help="with --executor ray: the cluster (`ray start --head` prints it; 'auto': the one this "
+                   "machine belongs to; default: start Ray on this machine)")
+    p.add_argument('--gpus-per-run', type=float, metavar='G', help="with --executor ray: GPUs per run (default: 1 where the cluster has GPUs, else 0; fractions share a GPU)")
+    p.add_argument('--cpus-per-run', type=int, metavar='C', help="with --executor ray: CPUs per run, also its torch threads (default: 1)")
     p.add_argument('--variants', metavar='FILE', help="JSON/YAML file of named variants: {\"probmcl:mine\": {\"lam\": 1}, ...}")
     p.add_argument('--reuse-stages', action=argparse.BooleanOptionalAction, default=True,
                    help="train a first stage that entries share once, in OUT/stages, and start their stage 2 from it (default: on)")
@@ -180,16 +188,34 @@ def compare_parser() -> argparse.ArgumentParser:
                    "(with --budgets: at the largest budget)")
     return p
 
+# %% ../nbs/28f_compare.ipynb #863b873b
+def executor_from_flags(parallel:int=1, # --parallel K
+                        devices:str|None=None, # --devices 0,1 (with K > 1)
+                        executor:str='local', # --executor: 'local' or 'ray'
+                        address:str|None=None, # --address (Ray)
+                        gpus_per_run:float|None=None, # --gpus-per-run (Ray)
+                        cpus_per_run:int|None=None, # --cpus-per-run (Ray)
+                       ): # K (an int) or an executor object (`probmcl.executor.LocalPool`, `probmcl.cluster.RayExecutor`)
+    "What runs a comparison's runs, from its flags; a flag of the other executor is refused in one line, before any run."
+    if executor == 'ray':
+        if parallel != 1 or devices: raise ValueError("--parallel and --devices go with the local executor: on Ray, --gpus-per-run and --cpus-per-run set how many runs fit at once.")
+        from probmcl.cluster import RayExecutor                # only here: nothing else imports Ray
+        return RayExecutor(address, gpus_per_run, cpus_per_run or 1)
+    given = [f for f, v in (('--address', address), ('--gpus-per-run', gpus_per_run), ('--cpus-per-run', cpus_per_run)) if v is not None]
+    if given: raise ValueError(f"{' '.join(given)} go(es) with --executor ray.")
+    if parallel < 1: raise ValueError(f"--parallel {parallel}: give 1 or more runs at a time.")
+    if devices and parallel == 1: raise ValueError("--devices goes with --parallel K (K > 1): one run in this process uses the device --device names.")
+    return LocalPool(parallel, devices) if devices else parallel
+
 # %% ../nbs/28f_compare.ipynb #b0581fba
 def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.argv[1:])
                    ):
     "Console script `probmcl_compare`: parse, check every entry, run what is missing, print the table and the verdict."
     args = vars(compare_parser().parse_args(sys.argv[1:] if argv is None else argv))
-    own = {k: args.pop(k) for k in ('debug', 'methods', 'seeds', 'focus', 'parallel', 'variants', 'reuse_stages', 'budgets', 'tune',
+    own = {k: args.pop(k) for k in ('debug', 'methods', 'seeds', 'focus', 'parallel', 'devices', 'executor', 'address', 'gpus_per_run', 'cpus_per_run', 'variants', 'reuse_stages', 'budgets', 'tune',
                                     'tune_seed', 'tune_budget', 'tune_seeds', 'tune_max_trials', 'margin', 'precision', 'max_seeds')}
     out = args.pop('out', 'runs/compare')
     def go():
-        if own['parallel'] < 1: raise ValueError(f"--parallel {own['parallel']}: give 1 or more runs at a time.")
         base = config_from_parsed(args, validate=False)          # parsed as probmcl_train does; each entry's run validated below
         variants = load_variants(own['variants']) if own['variants'] else None
         grid = parse_grid(own['tune']) if own['tune'] else None
@@ -197,10 +223,11 @@ def probmcl_compare(argv:list|None=None, # command-line arguments (default: sys.
         extra = {k: own[k] for k in ('margin', 'precision', 'max_seeds', 'tune_seeds', 'tune_max_trials')}
         for k in ('tune_seed', 'tune_budget', 'tune_max_trials'):
             if own[k] is not None and not own['tune']: raise ValueError(f"--{k.replace('_', '-')} goes with --tune KEY=v1,v2,...: without a grid nothing is tuned.")
+        runs = executor_from_flags(*(own[k] for k in ('parallel', 'devices', 'executor', 'address', 'gpus_per_run', 'cpus_per_run')))
         if own['budgets']:
-            compare_budgets(base, own['methods'], own['budgets'], own['seeds'], out, own['focus'], own['parallel'], variants,
+            compare_budgets(base, own['methods'], own['budgets'], own['seeds'], out, own['focus'], runs, variants,
                             reuse_stages=own['reuse_stages'], grid=grid, tune_seed=own['tune_seed'], tune_budget=own['tune_budget'], **extra)
         else:
-            compare(base, own['methods'], own['seeds'], out, own['focus'], own['parallel'], variants, reuse_stages=own['reuse_stages'],
+            compare(base, own['methods'], own['seeds'], out, own['focus'], runs, variants, reuse_stages=own['reuse_stages'],
                     grid=grid, tune_seed=own['tune_seed'], **extra)
     report_errors('probmcl_compare', go, own['debug'])

@@ -4,16 +4,19 @@
 
 # %% ../nbs/28a_executor.ipynb #7bafe1d8
 from __future__ import annotations
-import warnings
+import json, os, socket, sys, time, warnings
+from pathlib import Path
 from .config import TrainConfig
 from .trainer import train
 from .runfolder import finished_result
+from .checkpoint import atomic_write
 from .methods import METHODS, TwoStage
 from .metrics import METRIC_KEYS
 from .entries import shared_stages
 
 # %% auto #0
-__all__ = ['result_row', 'run_entry', 'execute_runs']
+__all__ = ['result_row', 'error_row', 'where_running', 'note_attempt', 'record_ran_on', 'run_entry', 'InProcess', 'job_dicts',
+           'visible_devices', 'LocalPool', 'as_executor', 'execute_runs']
 
 # %% ../nbs/28a_executor.ipynb #231361c0
 def result_row(entry:str, cfg:TrainConfig, r:dict) -> dict:
@@ -24,6 +27,36 @@ def result_row(entry:str, cfg:TrainConfig, r:dict) -> dict:
                 wall_s=round(r['timings'].get('train_epochs_s', 0) + r['timings'].get('test_eval_s', 0)),
                 amp=r.get('precision', {}).get('amp', ''), run_dir=cfg.out, error='')
 
+def error_row(entry:str, cfg:TrainConfig, msg:str) -> dict:
+    "The compare.csv row of a run that failed: its `error` is the failure in one line (300 characters at most)."
+    return dict(entry=entry, method=cfg.method, seed=cfg.seed, run_dir=cfg.out, error=' '.join(str(msg).split())[:300])
+
+# %% ../nbs/28a_executor.ipynb #940fe423
+def where_running() -> dict:
+    "Where this process trains: its host, its Ray node ('' outside a Ray task) and the GPUs it may use (`CUDA_VISIBLE_DEVICES`, '' when unset: all)."
+    node, ray = '', sys.modules.get('ray')                   # only a process that imported Ray has a node id: nothing here imports it
+    if ray is not None and ray.is_initialized(): node = ray.get_runtime_context().get_node_id()
+    return dict(host=socket.gethostname(), node_id=node, devices=os.environ.get('CUDA_VISIBLE_DEVICES', ''))
+
+def note_attempt(out:str|Path, # the run folder
+                ) -> dict: # the attempt: `where_running()`, the time it started and the checkpoint it starts from ('' if none)
+    "Append where this attempt of a run trains to OUT/ran_on.jsonl, before it trains."
+    latest = Path(out) / 'ckpt' / 'LATEST'
+    attempt = dict(where_running(), started=time.strftime('%Y-%m-%d %H:%M:%S'),
+                   from_checkpoint=latest.read_text().strip() if latest.is_file() else '')
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with open(Path(out) / 'ran_on.jsonl', 'a') as f: f.write(json.dumps(attempt) + '\n')
+    return attempt
+
+def record_ran_on(out:str|Path, # a finished run folder
+                 ) -> list: # its attempts, oldest first
+    "Copy the attempts in OUT/ran_on.jsonl into OUT/metrics.json as `ran_on`."
+    out = Path(out)
+    attempts = [json.loads(l) for l in (out / 'ran_on.jsonl').read_text().splitlines() if l.strip()]
+    metrics = dict(json.loads((out / 'metrics.json').read_text()), ran_on=attempts)
+    atomic_write(out / 'metrics.json', lambda p: Path(p).write_text(json.dumps(metrics, indent=1, default=str)))
+    return attempts
+
 # %% ../nbs/28a_executor.ipynb #1483ce10
 def run_entry(entry:str, # the entry's name (the row's `entry`)
               cfg_dict:dict, # its `TrainConfig` as a dict (picklable for worker processes)
@@ -31,29 +64,75 @@ def run_entry(entry:str, # the entry's name (the row's `entry`)
     "Train one (entry, seed) run, resuming its checkpoint (a finished one is read), and return its row; a failure becomes the row's `error`."
     cfg = TrainConfig.from_dict(cfg_dict)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore'); r = finished_result(cfg) or train(cfg)
+        r = finished_result(cfg)
+        if r is None:
+            note_attempt(cfg.out)
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore'); r = train(cfg)
+            r['ran_on'] = record_ran_on(cfg.out)
         return result_row(entry, cfg, r)
-    except Exception as e:
-        msg = ' '.join(f"{type(e).__name__}: {e}".split())[:300]
-        return dict(entry=entry, method=cfg.method, seed=cfg.seed, run_dir=cfg.out, error=msg)
+    except Exception as e: return error_row(entry, cfg, f"{type(e).__name__}: {e}")
 
 # %% ../nbs/28a_executor.ipynb #54dd694b
+class InProcess:
+    "The runs one by one, in this process."
+    threads = None
+    def __str__(self): return '1 at a time'
+    def run(self, plan:list, threads:int|None=None):
+        for e, d in job_dicts(plan, threads): yield run_entry(e, d)
+
+def job_dicts(plan:list, # [(entry, TrainConfig)]
+              threads:int|None=None, # CPU threads of each run whose config sets none
+             ) -> list: # [(entry, config dict)]: what a worker process or a Ray task receives
+    "The plan as picklable jobs, each config given `threads` where it sets none."
+    return [(e, (c if c.threads is not None or threads is None else c.replace(threads=threads)).to_dict()) for e, c in plan]
+
+def visible_devices(devices:str|None=None, # '0,1': the GPUs to use; None: the ones CUDA_VISIBLE_DEVICES lists, else all torch sees
+                   ) -> list: # device ids as strings; [] on a machine without GPUs
+    "The GPUs that parallel workers are pinned to, one each, round-robin."
+    if devices is None: devices = os.environ.get('CUDA_VISIBLE_DEVICES')
+    if devices is None:
+        import torch
+        return [str(i) for i in range(torch.cuda.device_count())]
+    return [d.strip() for d in str(devices).split(',') if d.strip()]
+
+def _pin_worker(counter, devices):
+    with counter.get_lock(): i = counter.value; counter.value += 1
+    os.environ['CUDA_VISIBLE_DEVICES'] = devices[i % len(devices)]      # before the worker's first CUDA call, so it sees only this one
+
+class LocalPool:
+    "K spawned worker processes on this machine, each pinned to its own GPU where there are GPUs."
+    def __init__(self, runs:int, # runs at a time (worker processes)
+                 devices:str|None=None, # '0,1': the GPUs to pin workers to (None: `visible_devices()`)
+                ):
+        if runs < 1: raise ValueError(f"--parallel {runs}: give 1 or more runs at a time.")
+        self.runs, self.devices = runs, visible_devices(devices)
+        self.threads = max(1, (os.cpu_count() or 1) // runs)
+    def __str__(self):
+        return f"{self.runs} at a time" + (f", pinned round-robin to GPUs {','.join(self.devices)}" if self.devices else '')
+    def run(self, plan:list, threads:int|None=None):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
+        from probmcl import executor as package                # a spawned worker imports what it runs by module name: the package's, not a notebook's __main__
+        jobs, ctx = job_dicts(plan, threads), mp.get_context('spawn')
+        pin = dict(initializer=package._pin_worker, initargs=(ctx.Value('i', 0), self.devices)) if self.devices else {}
+        trainer_of, waiting, running, done = shared_stages(plan), list(range(len(jobs))), {}, set()
+        with ProcessPoolExecutor(self.runs, mp_context=ctx, **pin) as ex:
+            while waiting or running:
+                for i in [i for i in waiting if trainer_of[i] in done | {i}][:self.runs - len(running)]:
+                    running[ex.submit(package.run_entry, *jobs[i])] = i; waiting.remove(i)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for f in finished: done.add(running.pop(f)); yield f.result()
+
+def as_executor(parallel, # an int (runs at a time on this machine) or an executor object
+               ):
+    "An executor for `parallel`: `InProcess` for 1, `LocalPool(K)` for K, an executor object as it is."
+    if not isinstance(parallel, int): return parallel
+    return InProcess() if parallel <= 1 else LocalPool(parallel)
+
 def execute_runs(plan:list, # [(entry, TrainConfig)]: the runs to run (`probmcl.entries.plan_runs`)
-                 parallel:int=1, # runs at a time: 1 in this process, K in K spawned processes
+                 parallel=1, # runs at a time (1 in this process, K in K spawned processes) or an executor (`LocalPool`, `probmcl.cluster.RayExecutor`)
                  threads:int|None=None, # CPU threads per run where its config sets none (None: torch's default)
                 ): # yields each run's row (`run_entry`) as it finishes
-    "Yield each run's row as it finishes: in this process one by one, or in `parallel` spawned processes, a run that reuses a first stage started once the run that trains it has finished."
-    jobs = [(e, (c if c.threads is not None or threads is None else c.replace(threads=threads)).to_dict()) for e, c in plan]
-    if parallel <= 1:
-        for e, d in jobs: yield run_entry(e, d)
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
-    trainer_of, waiting, running, done = shared_stages(plan), list(range(len(jobs))), {}, set()
-    with ProcessPoolExecutor(parallel, mp_context=mp.get_context('spawn')) as ex:
-        while waiting or running:
-            for i in [i for i in waiting if trainer_of[i] in done | {i}][:parallel - len(running)]:
-                running[ex.submit(run_entry, *jobs[i])] = i; waiting.remove(i)
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for f in finished: done.add(running.pop(f)); yield f.result()
+    "Yield each run's row as it finishes, from the executor `parallel` names; a run that reuses a first stage starts once the run that trains it has finished."
+    yield from as_executor(parallel).run(plan, threads)

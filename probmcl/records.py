@@ -8,11 +8,11 @@ import csv, io, json, os, time
 from pathlib import Path
 import torch
 from .config import TrainConfig, RUNTIME_FIELDS, run_identity
-from .checkpoint import atomic_write
+from .checkpoint import atomic_write, disk_full_as_one_line
 from .precision import resolve_precision
 from .metrics import METRIC_KEYS
 from .entries import budget
-from .executor import execute_runs
+from .executor import as_executor, execute_runs
 
 # %% auto #0
 __all__ = ['COMPARE_COLS', 'BASE_IGNORED', 'unique_rows', 'read_rows', 'write_rows', 'append_row', 'tidy_rows', 'used_precision',
@@ -84,7 +84,7 @@ def append_row(path:str|Path, # compare.csv
     new = not path.exists() or path.stat().st_size == 0
     if new: w.writeheader()
     w.writerow(row)
-    with open(path, 'ab+') as f:
+    with disk_full_as_one_line(path.parent), open(path, 'ab+') as f:
         if not new:
             f.seek(-1, os.SEEK_END)
             if f.read(1) != b'\n': f.write(b'\n')               # after a row cut mid-write: start on a new line
@@ -169,7 +169,7 @@ def moved_rows(rows:list, # a CSV's rows
 def run_missing(plan:list, # [(entry, TrainConfig)] from `plan_runs`
                 path:str|Path, # the CSV that keeps their rows
                 base:TrainConfig, # their base run (its budget is logged)
-                parallel:int=1, # runs at a time
+                parallel=1, # runs at a time, or an executor (`probmcl.executor.execute_runs`)
                 log=print, # progress
                 what:str='compare', # the progress lines' tag
                 rerun_moved:bool=False, # run again the rows whose run_dir is not their run's folder (`moved_rows`)
@@ -183,12 +183,12 @@ def run_missing(plan:list, # [(entry, TrainConfig)] from `plan_runs`
         log(f"[{what}] {len(moved)} row(s) of {path} were made in another folder than their run's now (another configuration): run again: {names}")
     have = {_key(r) for r in read_rows(path)}
     todo = [(e, c) for e, c in plan if (e, c.seed) not in have]
-    threads = None if parallel <= 1 else max(1, (os.cpu_count() or 1) // parallel)
+    executor = as_executor(parallel)
     size = f"{len(dict.fromkeys(e for e, c in plan))} entries x {len({c.seed for e, c in plan})} seeds"
     log(f"[{what}] {len(plan)} runs ({size}), {budget(base)}; {len(plan) - len(todo)} already in "
-        f"{path}{f', {len(retry)} failed before: retried' if retry else ''}; {len(todo)} to run, {max(1, parallel)} at a time")
+        f"{path}{f', {len(retry)} failed before: retried' if retry else ''}; {len(todo)} to run, {executor}")
     t0, n = time.time(), 0
-    for row in execute_runs(todo, parallel, threads):
+    for row in execute_runs(todo, executor, executor.threads):
         append_row(path, row); n += 1
         el = time.time() - t0
         res = f"FAILED: {row['error'][:120]}" if row.get('error') else f"test mAP {row['mAP']:.2f}, val mAP {row['val_mAP']}, {row['wall_s']} s"

@@ -74,7 +74,7 @@ def check_output_folder(out:str|Path, # the run folder
 
 # %% ../nbs/12a_runfolder.ipynb #2ec940fc
 RUN_FILES = ('metrics.json', 'metrics.csv', 'model.safetensors', 'config.json', 'classes.json', 'preprocess.json',
-             'thresholds.json', 'curves.png', 'per_class.csv', 'per_class.png', 'skipped_images.txt', 'run_key.json', 'reused_stage.json', 'ckpt')
+             'thresholds.json', 'curves.png', 'per_class.csv', 'per_class.png', 'skipped_images.txt', 'run_key.json', 'reused_stage.json', 'ran_on.jsonl', 'ckpt')
 
 # %% ../nbs/12a_runfolder.ipynb #98292fe8
 def existing_run(out:str|Path, # the run folder
