@@ -1,11 +1,14 @@
 """Time to a verdict: `probmcl_compare` end to end (a fresh --out, process start included), with and without the reuse
 of shared first stages, under each parallel layout (runs at a time x torch threads each) and loader workers. Prints a
 table, appends it to data/compare_cost.csv, and checks that every setting gives the same rows (the metrics of every
-(entry, seed), digit for digit).
+(entry, seed), digit for digit). `--executor ray` runs the same layouts on a Ray cluster started on this machine
+(`ray.cluster_utils.Cluster`: a head without CPUs for runs, and one node per run at a time with THREADS CPUs each), so a
+RUNSxTHREADS layout on Ray is RUNS nodes running one run each, against `--parallel RUNS` locally.
 
     python bench/compare_cost.py tutorial [--layouts 1x2 2x1] [--workers 0 1 2] [--reuse on off]
     python bench/compare_cost.py miml [--layouts 1x2] [--workers 0] [--reuse on off]
     python bench/compare_cost.py odir128 --seeds 0 --reuse on --layouts 1x2 --workers 0 1 2
+    python bench/compare_cost.py tutorial --reuse on --layouts 2x1 --executor local ray
 
 `tutorial` is the comparison of tutorial.which_loss (300 / 150 miml photos at 64 px, Lite0, 2 + 2 epochs, linear, asl,
 probmcl:frozen, probmcl:paper, seeds 0-2); `miml` is bench/real.py's default comparison at the README's budget
@@ -42,17 +45,33 @@ def setup(name, work):
             ['linear', 'asl', 'probmcl:frozen', 'probmcl:paper'])
 
 
-def run(flags, entries, seeds, parallel, threads, workers, reuse, out):
-    "Wall seconds of one `probmcl_compare` in a fresh process, and its rows."
+def run(flags, entries, seeds, parallel, threads, workers, reuse, out, address=None):
+    "Wall seconds of one `probmcl_compare` in a fresh process, and its rows (on the Ray cluster at `address` if given)."
+    where = (['--executor', 'ray', '--address', address, '--gpus-per-run', '0', '--cpus-per-run', str(threads)] if address else
+             ['--parallel', str(parallel)] + (['--threads', str(threads)] if parallel == 1 else []))
     cmd = [sys.executable, '-c', 'from probmcl.compare import probmcl_compare; probmcl_compare()', *flags, '--methods', *entries,
-           '--seeds', *map(str, seeds), '--parallel', str(parallel), '--workers', str(workers), '--out', str(out),
-           '--reuse-stages' if reuse else '--no-reuse-stages'] + (['--threads', str(threads)] if parallel == 1 else [])
+           '--seeds', *map(str, seeds), '--workers', str(workers), '--out', str(out),
+           '--reuse-stages' if reuse else '--no-reuse-stages', *where]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     rows = read_rows(out / 'compare.csv')
     bad = [f"{x['entry']} seed {x['seed']}: {x['error']}" for x in rows if x.get('error')]
     if r.returncode or bad: sys.exit(f"probmcl_compare failed: {r.stderr[-2000:]} {bad[:1]}")
     return time.perf_counter() - t0, rows
+
+
+class LocalRayCluster:
+    "A Ray cluster on this machine: a head that takes no runs and `nodes` nodes of `cpus` CPUs each (no GPUs)."
+    def __init__(self, nodes, cpus):
+        from ray.cluster_utils import Cluster
+        os.environ.pop('CUDA_VISIBLE_DEVICES', None)
+        self.cluster = Cluster(initialize_head=True, head_node_args=dict(num_cpus=0, num_gpus=0))
+        for _ in range(nodes): self.cluster.add_node(num_cpus=cpus, num_gpus=0)
+        self.cluster.wait_for_nodes()
+    def __enter__(self): return self.cluster.address
+    def __exit__(self, *exc):
+        import ray
+        ray.shutdown(); self.cluster.shutdown()
 
 
 def main():
@@ -62,6 +81,7 @@ def main():
     ap.add_argument('--workers', nargs='+', type=int, default=[0], help="DataLoader workers per run")
     ap.add_argument('--reuse', nargs='+', default=['off', 'on'], choices=['on', 'off'], help="reuse of shared first stages")
     ap.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    ap.add_argument('--executor', nargs='+', default=['local'], choices=['local', 'ray'], help="local processes, or a Ray cluster on this machine")
     a = ap.parse_args()
     rows, ref = [], None
     with tempfile.TemporaryDirectory() as d:
@@ -70,18 +90,28 @@ def main():
             for layout in a.layouts:
                 parallel, threads = map(int, layout.split('x'))
                 for w in a.workers:
-                    out = Path(d) / f'{reuse}-{layout}-w{w}'
-                    wall, got = run(flags, entries, a.seeds, parallel, threads, w, reuse == 'on', out)
-                    res = {(r['entry'], r['seed']): tuple(r[k] for k in (*METRIC_KEYS, 'val_mAP')) for r in got}
-                    ref = ref or res
-                    rows.append(dict(comparison=a.name, runs=len(got), reuse=reuse, layout=layout, workers=w, wall_s=round(wall),
-                                     same_rows=res == ref, cpu=os.cpu_count(), amp=got[0]['amp']))
-                    print(rows[-1], flush=True)
+                    for ex in a.executor:
+                        out = Path(d) / f'{reuse}-{layout}-w{w}-{ex}'
+                        if ex == 'ray':
+                            with LocalRayCluster(parallel, threads) as address:
+                                wall, got = run(flags, entries, a.seeds, parallel, threads, w, reuse == 'on', out, address)
+                        else: wall, got = run(flags, entries, a.seeds, parallel, threads, w, reuse == 'on', out)
+                        res = {(r['entry'], r['seed']): tuple(r[k] for k in (*METRIC_KEYS, 'val_mAP')) for r in got}
+                        ref = ref or res
+                        rows.append(dict(comparison=a.name, runs=len(got), reuse=reuse, layout=layout, workers=w, wall_s=round(wall),
+                                         same_rows=res == ref, cpu=os.cpu_count(), amp=got[0]['amp'], executor=ex))
+                        print(rows[-1], flush=True)
     df = pd.DataFrame(rows)
     base = df[(df.reuse == 'off')].wall_s.iloc[0] if (df.reuse == 'off').any() else df.wall_s.iloc[0]
     df['speed_up'] = (base / df.wall_s).round(2)
+    local = df[df.executor == 'local'].set_index(['reuse', 'layout', 'workers']).wall_s
+    key = list(zip(df.reuse, df.layout, df.workers))
+    df['ray_extra_s_per_run'] = [round((w - local[k]) / (r / int(l.split('x')[0])), 1) if e == 'ray' and k in local.index else None
+                                 for w, k, r, l, e in zip(df.wall_s, key, df.runs, df.layout, df.executor)]   # extra wall of one run slot
     print(df.to_string(index=False))
-    df.to_csv(OUT, mode='a', header=not OUT.exists(), index=False)
+    old = pd.read_csv(OUT) if OUT.exists() else pd.DataFrame()
+    if 'executor' not in old: old['executor'] = 'local'       # rows from before the executor axis ran locally
+    pd.concat([old, df], ignore_index=True).to_csv(OUT, index=False)
 
 
 if __name__ == '__main__':

@@ -5,7 +5,8 @@
 
 Rows: the main job end to end; ProbMCL and ASL step time (tresnet_m @224, batch 64, bf16, channels_last); the PCL
 loss forward + backward at B=256, C=80, n=2048 with peak memory; `predict` throughput; ONNX export; two training
-processes on one GPU where the backend allows it. Each row runs on its own: a failure is reported in its row (one line)
+processes on one GPU where the backend allows it; a small comparison on Ray (`probmcl_compare --executor ray`, Ray
+started on this machine, one GPU per run: each run records the device it saw). Each row runs on its own: a failure is reported in its row (one line)
 and the check goes on; the exit code is 1 if any row failed, except the two-process row, which reports what the
 backend says (NCCL refuses two processes on one device).
 """
@@ -124,6 +125,20 @@ def two_procs(tmp, dry):
     return f"world size {m['world_size']}, test mAP {100 * m['mAP']:.2f}"
 
 
+@row('a comparison on Ray, one GPU per run')
+def ray_compare(tmp, dry):
+    import torch
+    gpus = 0 if dry else torch.cuda.device_count()
+    where = ['--executor', 'ray', '--gpus-per-run', '0' if dry else '1', '--cpus-per-run', '1']
+    sh([sys.executable, '-c', 'from probmcl.compare import probmcl_compare; probmcl_compare()', '--methods', 'asl', 'bce',
+        '--seeds', '0', '1', '--out', str(tmp / 'ray'), *where, *tiny(dry)], timeout=900)
+    from probmcl.records import read_rows
+    rows = read_rows(tmp / 'ray' / 'compare.csv')
+    if len(rows) != 4 or any(r['error'] for r in rows): raise RuntimeError(f"{len(rows)} rows, errors: {[r['error'] for r in rows if r['error']][:1]}")
+    seen = sorted({json.loads((Path(r['run_dir']) / 'metrics.json').read_text())['ran_on'][-1]['devices'] or 'all' for r in rows})
+    return f"4 runs, 4 rows, devices seen {','.join(seen)} of {gpus} GPU(s)"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--dry-run', action='store_true', help='the same code paths on the CPU at tiny sizes')
@@ -137,7 +152,7 @@ def main():
         tmp = Path(d); out = tmp / 'main'
         main_job(out, a.dry_run); step_time(tmp, a.dry_run); pcl(a.dry_run)
         if (out / 'metrics.json').exists(): predict_speed(out, tmp, a.dry_run); onnx_export(out, tmp, a.dry_run)
-        two_procs(tmp, a.dry_run)
+        two_procs(tmp, a.dry_run); ray_compare(tmp, a.dry_run)
     print(f"\nGPU check on {dev}, torch {torch.__version__}, {time.perf_counter() - t0:.0f} s\n")
     print('| check | result | s |\n|---|---|---|')
     for name, ok, res, s in ROWS: print(f"| {name} | {'' if ok else 'FAILED: '}{res} | {s:.0f} |")

@@ -14,7 +14,7 @@ else
   export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
   missing="$(python3 -c "
 import importlib.util as u
-print(' '.join(m for m in ('torch','timm','accelerate','safetensors','fastcore','fastprogress','pycocotools','sklearn','scipy','pandas','onnx','onnxruntime') if u.find_spec(m) is None))")"
+print(' '.join(m for m in ('torch','timm','accelerate','safetensors','fastcore','fastprogress','pycocotools','sklearn','scipy','pandas','onnx','onnxruntime','ray') if u.find_spec(m) is None))")"
   [ -n "$missing" ] && echo "[gpu_check] missing Python packages: $missing (carry them as wheels; see bench/gpu_check.py)"
   PATH="$(python3 -c 'import sys, os; print(os.path.dirname(sys.executable))'):$PATH"
 fi
