@@ -463,7 +463,7 @@ if __name__ == '__main__':
         vs = set_verdicts()
         print(json.dumps(dict(headline=headline(vs), primary_verdicts=[v['primary'] for v in vs.values()], outcomes=[v['outcome'] for v in vs.values()],
                               across=across_markdown(),
-                              budget_headlines=[budget_headline(n) for n in BUDGETS], n_sets=len(SETS), results=results_markdown())))
+                              budget_headlines=[budget_headline(n) for n in BUDGETS], n_sets=len(SETS), results=results_markdown(), margin=MARGIN)))
     elif a.what == 'diagnose':
         os.chdir(ROOT); torch.set_num_threads(2)
         path, todo = ROOT / 'data' / 'real_diagnosis.csv', a.sets or list(SETS)

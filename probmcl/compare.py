@@ -77,7 +77,7 @@ def compare(base:TrainConfig, # the base run: recipe, --config and flags, as `pr
 def _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path, reuse_stages, stages, note='', done=(),
              margin=1.0, precision=None, max_seeds=None, reserved=()):
     path = Path(csv_path) if csv_path is not None else Path(out) / 'compare.csv'
-    seeds, why = list(seeds), ''
+    seeds, why, target = list(seeds), '', precision or margin / 2   # target: the 90 % half-width seeds are added to reach
     with RunLock(path.parent, log, name=f'.{path.stem}.lock', what='comparison'):   # one invocation per compare.csv
         check_base(path.with_suffix('.json'), base, {e: parse_entry(e, variants) for e in entries})
         while True:
@@ -85,11 +85,11 @@ def _compare(base, entries, seeds, out, focus, parallel, variants, log, csv_path
             rows = run_missing(plan, path, base, parallel, log)
             if not max_seeds: break
             d = focus_differences(rows, focus)
-            why = 'no entry of the focus method finished: no seeds added' if d is None else stop_adding_seeds(d, precision or margin / 2, max_seeds)
+            why = 'no entry of the focus method finished: no seeds added' if d is None else stop_adding_seeds(d, target, max_seeds)
             if why: break
             seeds.append(next(s for s in range(max(seeds) + 1, max(seeds) + 2 + len(reserved)) if s not in reserved))
-            log(f"[compare] 90 % interval of the focus pair wider than {precision or margin / 2:g} mAP: adding seed {seeds[-1]} for every entry")
-        note_record(path.with_suffix('.json'), verdict=dict(margin=margin, precision=precision or margin / 2 if max_seeds else None,
+            log(f"[compare] 90 % interval of the focus pair wider than {target:g} mAP: adding seed {seeds[-1]} for every entry")
+        note_record(path.with_suffix('.json'), verdict=dict(margin=margin, precision=target if max_seeds else None,
                                                             max_seeds=max_seeds), seeds=dict(ran=seeds, stopped=why))
     md = (f"Budget: {budget(base)}; {base.backbone} at {base.img_size} px on {base.dataset}; {seeds_said(seeds, why)}; "
           f"verdicts at a margin of ±{margin:g} mAP.\n\n" + (note + '\n\n' if note else '') + summarize(rows, focus, list(entries), margin))

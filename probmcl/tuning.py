@@ -177,7 +177,20 @@ def tune_entries(base:TrainConfig, # the base run at the tuning budget
     return tune_record(trials, untuned, pick, rows, notes, added, grid, tseeds, most, table_path, base, variants, entries)
 
 # %% ../nbs/28d_tuning.ipynb #1987717e
-def tune_record(trials, untuned, pick, rows, notes, added, grid, tseeds, most, table_path, base, variants, entries) -> tuple:
+def tune_record(trials:dict, # {trial name: (entry, params, variant)}: the grid and every trial added off an edge
+                untuned:dict, # {entry: [grid fields it does not read]}
+                pick:dict, # {entry: its chosen trial's name} (`choose_trials`)
+                rows:list, # the trials' rows, one per (trial, tuning seed)
+                notes:dict, # {entry: [axes its choice still sits on the edge of]} (`edge_steps`)
+                added:set, # the trials added off an edge
+                grid:dict, # the grid as given (`parse_grid`)
+                tseeds:list, # the tuning seeds
+                most:int, # trials per entry at most
+                table_path:Path, # tune.csv
+                base:TrainConfig, # the base run at the tuning budget (its budget is stated)
+                variants:dict, # the named variants the choices are added to
+                entries:list, # the tuned entries, in order
+               ) -> tuple: # (variants with each entry's choice, the markdown that states it, the finished trials' folders)
     "`tune_entries`' record: tune.csv (every trial, its mean val mAP, the choice, edges and added trials) and the markdown that states the choices."
     by = {}
     for r in rows: by.setdefault(r['entry'], []).append(r)

@@ -88,7 +88,8 @@ def headline_cell():
     lines = real['headline']
     if not lines: return None
     verdicts, outcomes = real['primary_verdicts'], real['outcomes']      # a tie note's runner-up verdict is not counted
-    words = dict(worse='trails', better='wins', equivalent='is equivalent within ±1 mAP', undecided='is undecided at ±1 mAP')
+    m = f"±{real['margin']:g} mAP"                                                # the margin bench/real.py decides at
+    words = dict(worse='trails', better='wins', equivalent=f'is equivalent within {m}', undecided=f'is undecided at {m}')
     if any(o not in words for o in outcomes): sys.exit(f"scripts/readme.py: an outcome the tally does not count, in {outcomes}: extend headline_cell's tally")
     wins = outcomes.count('better')
     tally = ', '.join(f"{w} on {outcomes.count(o)} of {len(outcomes)}" for o, w in words.items() if outcomes.count(o))
