@@ -343,14 +343,17 @@ def decisive_markdown(name):
     reused = sum(f'{name}-budgets' in r['run_dir'] for r in rows)
     same, again = same_when_trained_again(name, rows)
     total = len(BUDGET_ENTRIES) * 3 * len(BUDGETS[name])
-    wall = sum(float(r['wall_s']) for r in rows if f'{name}-budgets' not in r['run_dir']) + pd.to_numeric(t.get('wall_s', pd.Series(dtype=float)), errors='coerce').sum()
+    trials = [r for r in read_rows(ROOT / 'data' / f'real_budget_{name}-r2-trials.csv') if not r.get('error') and f'{name}-r2' in r['run_dir']]
+    wall = sum(float(r['wall_s']) for r in rows + trials if f'{name}-r2' in r['run_dir'] and r.get('wall_s') not in ('', None))
     head = (f"**{name}, budget axis, round 2** ({cmd}, issue 45): tuned on the mean val mAP over seeds 3 and 4 (no reported "
             f"run uses them) at the middle budget, the lr axis extended one step past a choice on its edge until every choice "
             f"was interior (at most 12 trials per entry; {len(t)} in all, data/real_budget_{name}-r2-tune.csv). Choices: "
             f"{round2_choices(t)}. Rows of an entry whose choice is round 1's are round 1's rows ({reused} rows: the same "
             f"configuration; trained again in round 2, {same} of {again} such rows came out the same digit for digit); the "
             f"others are trained again at every budget. {sum(int(r['budget']) in BUDGETS[name] and int(r['seed']) <= 2 for r in rows)} of {total} runs "
-            f"at seeds 0-2 are in; budgets with all their runs: {', '.join(map(str, full)) or 'none yet'}. At the largest budget "
+            f"at seeds 0-2 are in; budgets with all their runs: {', '.join(map(str, full)) or 'none yet'}; {wall / 3600:.1f} h of training and scoring in round 2 "
+            f"on 2 CPU cores ({len(trials)} new tuning trials and {sum(f'{name}-r2' in r['run_dir'] for r in rows)} runs; a run shared by "
+            f"other work at the same time takes longer). At the largest budget "
             f"seeds are then added to every entry until the 90 % half-width of the focus pair's gap is at most 0.5 mAP or 10 "
             f"seeds ran (the width alone decides: stopping on significance would inflate false claims).")
     if not full: return head
