@@ -17,10 +17,10 @@ __all__ = ['CLUSTER_INSTALL', 'import_ray', 'connect_ray', 'shared_paths', 'outp
 CLUSTER_INSTALL = "pip install 'probmcl[cluster]'"
 
 def import_ray():
-    "Ray, imported on first use; without it, an ImportError in one line that says how to install it."
+    "Ray, imported on first use; without it, a `ValueError` in one line that says how to install it (as for every extra: the console scripts print it as one line)."
     try: import ray
     except ImportError:
-        raise ImportError(f"--executor ray needs Ray, which is not installed: {CLUSTER_INSTALL} (on every node of the cluster).") from None
+        raise ValueError(f"--executor ray needs Ray, which is not installed: {CLUSTER_INSTALL} (on every node of the cluster).") from None
     return ray
 
 def connect_ray(address:str|None=None, # HOST:PORT of a running cluster, 'auto' (the one this machine belongs to), or None: start Ray here
