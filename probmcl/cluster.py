@@ -10,8 +10,8 @@ from .entries import shared_stages
 from .executor import run_entry, error_row, job_dicts
 
 # %% auto #0
-__all__ = ['CLUSTER_INSTALL', 'import_ray', 'connect_ray', 'shared_paths', 'output_root', 'missing_paths', 'run_nodes',
-           'check_nodes_see', 'clear_lock_of_dead_node', 'ray_task_run', 'RayExecutor']
+__all__ = ['CLUSTER_INSTALL', 'import_ray', 'check_address', 'connect_ray', 'shared_paths', 'output_root', 'missing_paths',
+           'run_nodes', 'check_nodes_see', 'clear_lock_of_dead_node', 'ray_task_run', 'RayExecutor']
 
 # %% ../nbs/28g_cluster.ipynb #34b43532
 CLUSTER_INSTALL = "pip install 'probmcl[cluster]'"
@@ -23,10 +23,20 @@ def import_ray():
         raise ValueError(f"--executor ray needs Ray, which is not installed: {CLUSTER_INSTALL} (on every node of the cluster).") from None
     return ray
 
+def check_address(address:str, # HOST:PORT of a Ray head
+                 ):
+    "Fail in one line, within seconds, when nothing listens at `address` (`ray.init` waits for minutes there)."
+    host, _, port = address.rpartition(':')
+    try: socket.create_connection((host or '127.0.0.1', int(port)), timeout=5).close()
+    except (OSError, ValueError) as e:
+        raise ConnectionError(f"--address {address}: no Ray cluster answers there ({type(e).__name__}: {e}); start one with "
+                              "`ray start --head` and pass the address it prints (HOST:PORT), or leave --address out.") from None
+
 def connect_ray(address:str|None=None, # HOST:PORT of a running cluster, 'auto' (the one this machine belongs to), or None: start Ray here
                ):
     "Ray, connected to the cluster at `address` (once per process); an unreachable address fails in one line."
     ray = import_ray()
+    if address and address != 'auto' and '://' not in address: check_address(address)   # Ray itself waits minutes on a wrong one
     if ray.is_initialized(): return ray
     try: ray.init(address=address, logging_level='warning', **({} if address else dict(include_dashboard=False)))
     except Exception as e:
