@@ -272,7 +272,8 @@ def budget_headline(name):
     "One line for the landing page: the gap at the largest budget with its CI and the trend, or how far the runs are."
     from probmcl.budgets import budget_rows, budget_gaps, budget_trend
     from probmcl.verdicts import verdict
-    csv = ROOT / 'data' / f'real_budget_{name}.csv'
+    r2 = round2(name)[2] == BUDGETS[name]                         # round 2 once every budget of it is in, else round 1
+    csv = ROOT / 'data' / f"real_budget_{name}{'-r2' if r2 else ''}.csv"
     rows = budget_rows(ROOT / 'runs', csv, BUDGETS[name], BUDGET_ENTRIES, [0, 1, 2])
     total, done = len(BUDGET_ENTRIES) * 3 * len(BUDGETS[name]), sum(not r.get('error') for r in rows)
     gaps = [g for g in budget_gaps(rows) if g['n'] >= 3]
@@ -317,6 +318,12 @@ def round2_sentence(name):
     if t is None: return (" This verdict is round 1's, whose lr choices all sat on the grid's top edge (1e-3); round 2, which "
                           f"extends the grid past the edge, has not run on {name} yet (`python bench/real.py decisive {name}`).")
     moved = [r.entry for r in t.query('chosen').itertuples() if r.added]
+    kept = ', '.join(e for e in BUDGET_ENTRIES if e not in moved)
+    if full == BUDGETS[name]:
+        return (f" This is round 2 (every entry tuned on 2 seeds with the grid extended past its edge: every lr choice is "
+                f"interior; {kept} keep 1e-3, {', '.join(moved) or 'none'} moves to "
+                f"{' / '.join(f'{v:g}' for v in t.query('chosen and entry in @moved').lr)}); round 1's lr choices all sat on the "
+                f"grid's top edge (1e-3).{precision_state(name, rows)}")
     state = ('all its runs are in' if full == BUDGETS[name] else
              f"its runs at {' and '.join(map(str, full)) or 'no budget'} of {', '.join(map(str, BUDGETS[name]))} epochs are in so far")
     return (f" This verdict is round 1's, whose lr choices all sat on the grid's top edge (1e-3); in round 2 (tuned on 2 seeds, the grid extended past "
@@ -333,6 +340,16 @@ def same_when_trained_again(name, rows):
     pairs = [(r, one[k]) for r in rows if f'{name}-r2' in r['run_dir'] and k1.get(r['entry']) == k2.get(r['entry'])
              and (k := (int(r['budget']), r['entry'], int(r['seed']))) in one]
     return sum(all(a[m] == b[m] for m in (*METRIC_KEYS, 'val_mAP')) for a, b in pairs), len(pairs)
+
+def precision_state(name, rows):
+    "Where the largest budget's seeds stand against the precision target (a 90 % half-width of MARGIN / 2): the width alone decides."
+    from probmcl.budgets import budget_gaps
+    g = [g for g in budget_gaps([r for r in rows if int(r['budget']) == max(BUDGETS[name])]) if g['n'] >= 2]
+    if not g: return ''
+    d = decide(g[-1]['per_seed'], MARGIN)
+    if d['half90'] <= MARGIN / 2: return f" At {g[-1]['budget']} epochs the 90 % half-width of the gap is {d['half90']:.2f} mAP with {d['n']} seeds: the precision target ({MARGIN / 2:g}) is met."
+    return (f" At {g[-1]['budget']} epochs the 90 % half-width of the gap is {d['half90']:.2f} mAP with {d['n']} seeds, above the "
+            f"precision target of {MARGIN / 2:g}: the next seed (for every entry; the width alone decides, not the sign) is not in yet.")
 
 def decisive_markdown(name):
     "Round 2 of a set's budget axis (issue 45), from its committed CSVs: the tuning off the grid's edge, the runs so far, and the table and verdicts of the budgets whose 3 seeds are in."
