@@ -28,9 +28,11 @@ def check_address(address:str, # HOST:PORT of a Ray head
     "Fail in one line, within seconds, when nothing listens at `address` (`ray.init` waits for minutes there)."
     host, _, port = address.rpartition(':')
     try: socket.create_connection((host or '127.0.0.1', int(port)), timeout=5).close()
-    except (OSError, ValueError) as e:
-        raise ConnectionError(f"--address {address}: no Ray cluster answers there ({type(e).__name__}: {e}); start one with "
-                              "`ray start --head` and pass the address it prints (HOST:PORT), or leave --address out.") from None
+    except (OSError, ValueError) as e: raise _no_cluster(address, e) from None
+
+def _no_cluster(address, e):
+    return ConnectionError(f"--address {address}: no Ray cluster answers there ({type(e).__name__}: {' '.join(str(e).split())[:160]}); "
+                           "start one with `ray start --head` and pass the address it prints (HOST:PORT), or leave --address out.")
 
 def connect_ray(address:str|None=None, # HOST:PORT of a running cluster, 'auto' (the one this machine belongs to), or None: start Ray here
                ):
@@ -39,9 +41,7 @@ def connect_ray(address:str|None=None, # HOST:PORT of a running cluster, 'auto' 
     if address and address != 'auto' and '://' not in address: check_address(address)   # Ray itself waits minutes on a wrong one
     if ray.is_initialized(): return ray
     try: ray.init(address=address, logging_level='warning', **({} if address else dict(include_dashboard=False)))
-    except Exception as e:
-        raise ConnectionError(f"--address {address}: no Ray cluster answers there ({type(e).__name__}: {' '.join(str(e).split())[:160]}); "
-                              "start one with `ray start --head` and pass the address it prints, or leave --address out.") from None
+    except Exception as e: raise _no_cluster(address, e) from None
     return ray
 
 # %% ../nbs/28g_cluster.ipynb #69d157fd

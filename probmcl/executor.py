@@ -9,7 +9,7 @@ from pathlib import Path
 from .config import TrainConfig
 from .trainer import train
 from .runfolder import finished_result
-from .checkpoint import atomic_write
+from .checkpoint import atomic_write, disk_full_as_one_line
 from .methods import METHODS, TwoStage
 from .metrics import METRIC_KEYS
 from .entries import shared_stages
@@ -45,7 +45,7 @@ def note_attempt(out:str|Path, # the run folder
     attempt = dict(where_running(), started=time.strftime('%Y-%m-%d %H:%M:%S'),
                    from_checkpoint=latest.read_text().strip() if latest.is_file() else '')
     Path(out).mkdir(parents=True, exist_ok=True)
-    with open(Path(out) / 'ran_on.jsonl', 'a') as f: f.write(json.dumps(attempt) + '\n')
+    with disk_full_as_one_line(out), open(Path(out) / 'ran_on.jsonl', 'a') as f: f.write(json.dumps(attempt) + '\n')
     return attempt
 
 def record_ran_on(out:str|Path, # a finished run folder
